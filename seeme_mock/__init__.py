@@ -1,0 +1,21 @@
+"""seeme-mock: a faithful, deterministic stand-in for the SeeMe SMS Gateway."""
+
+from .core.clock import Clock, ManualClock, RealClock
+from .core.config import GatewayConfig, RetryPolicy, Step
+from .core.gateway import Attempt, Callback, CallbackState, Gateway, Message
+from .server.runtime import MockServer
+
+__all__ = [
+    "Attempt",
+    "Callback",
+    "CallbackState",
+    "Clock",
+    "Gateway",
+    "GatewayConfig",
+    "ManualClock",
+    "Message",
+    "MockServer",
+    "RealClock",
+    "RetryPolicy",
+    "Step",
+]

@@ -1,0 +1,172 @@
+"""``seeme-mock``: the command line, a thin layer that builds a config and runs the server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from .core.callback import ENCODINGS
+from .core.config import DEFAULT_PROGRESSION, ConfigError, GatewayConfig, RetryPolicy, Step
+from .core.protocol import Format, Rejection, parse_callback_codes
+from .core.status import LANGUAGES
+from .server.runtime import MockServer
+
+__all__ = ["main"]
+
+
+def _money(value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an amount, e.g. 13.90") from None
+    if not amount.is_finite() or amount < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a non-negative amount, e.g. 13.90")
+    return amount
+
+
+def _codes(value: str) -> frozenset[int]:
+    try:
+        return parse_callback_codes(value)
+    except Rejection:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a list of status codes 1..10 like 4,6,7 (or 'all')"
+        ) from None
+
+
+def _delays(value: str) -> tuple[Step, ...]:
+    try:
+        delays = [float(part) for part in value.split(",")]
+    except ValueError:
+        delays = []
+    if len(delays) != len(DEFAULT_PROGRESSION):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give three delays in seconds after the send for statuses 3, 4 and 6, "
+            "e.g. 1,2,3"
+        )
+    return tuple(Step(step.code, delay) for step, delay in zip(DEFAULT_PROGRESSION, delays))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seeme-mock", description="A stand-in for the SeeMe SMS Gateway, for tests."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway as an HTTP server")
+    net = serve.add_argument_group("network")
+    net.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    net.add_argument("--port", type=int, default=8080, help="0 picks a free port (default 8080)")
+    net.add_argument("--connections", type=int, default=64,
+                     help="callback connections and sender tasks (default 64)")
+    net.add_argument("--max-backlog", type=int, default=10_000,
+                     help="due callbacks waiting to be sent before sends get code 8")
+    net.add_argument("--quiet", action="store_true", help="no line per send and callback")
+
+    account = serve.add_argument_group("account")
+    account.add_argument("--key", action="append", default=[], metavar="KEY",
+                         help="accept only this API key (repeatable); default: any key that "
+                              "passes the official client's checksum")
+    account.add_argument("--sender", action="append", metavar="ID", dest="senders",
+                         help="approved sender ID (repeatable); default: any well-formed one")
+    account.add_argument("--allow-ip", action="append", default=[], metavar="IP",
+                         help="only these client addresses may send (repeatable)")
+    account.add_argument("--balance", type=_money, default=Decimal("10000"))
+    account.add_argument("--currency", default="HUF")
+    account.add_argument("--unit-price", type=_money, default=Decimal("13.90"),
+                         help="price of one SMS part (default 13.90)")
+    account.add_argument("--default-format", choices=[f.value for f in Format],
+                         default="string", help="answer format when a send names none")
+    account.add_argument("--max-parts", type=int, default=3,
+                         help="longest message in parts (default 3: 459 GSM-7 / 201 UCS-2)")
+
+    callbacks = serve.add_argument_group("callbacks")
+    callbacks.add_argument("--callback-url", help="where callbacks go when a send names no URL")
+    callbacks.add_argument("--callback-codes", type=_codes, default=frozenset(),
+                           help="codes reported when a send names none, e.g. 4,6,7 or all")
+    callbacks.add_argument("--delays", type=_delays, default=DEFAULT_PROGRESSION,
+                           help="seconds after the send of statuses 3, 4, 6 (default 1,2,3)")
+    callbacks.add_argument("--language", choices=LANGUAGES, default="en")
+    callbacks.add_argument("--encoding", choices=ENCODINGS, default="iso-8859-2",
+                           help="charset of the percent-encoded text (default iso-8859-2)")
+    callbacks.add_argument("--timezone", default="Europe/Budapest")
+    callbacks.add_argument("--timestamp", choices=["status", "attempt"], default="status",
+                           help="timestamp of the status (default) or of each attempt")
+    callbacks.add_argument("--no-mccmnc", action="store_true", help="never send mccmnc")
+    callbacks.add_argument("--retry-attempts", type=int, default=6)
+    callbacks.add_argument("--retry-delay", type=float, default=4.0,
+                           help="seconds before the first retry, doubling after (default 4)")
+    callbacks.add_argument("--retry-factor", type=float, default=2.0)
+    callbacks.add_argument("--callback-timeout", type=float, default=5.0,
+                           help="seconds to wait for the SUT's answer (default 5)")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> GatewayConfig:
+    return GatewayConfig(
+        keys=frozenset(args.key),
+        allowed_senders=frozenset(args.senders) if args.senders else None,
+        allowed_ips=frozenset(args.allow_ip),
+        balance=args.balance,
+        currency=args.currency,
+        unit_price=args.unit_price,
+        default_format=Format(args.default_format),
+        callback_url=args.callback_url,
+        callback_codes=args.callback_codes,
+        language=args.language,
+        encoding=args.encoding,
+        timezone=args.timezone,
+        send_mccmnc=not args.no_mccmnc,
+        progression=args.delays,
+        retry=RetryPolicy(
+            attempts=args.retry_attempts,
+            first_delay=args.retry_delay,
+            factor=args.retry_factor,
+            timeout=args.callback_timeout,
+        ),
+        max_parts=args.max_parts,
+        timestamp=args.timestamp,
+    )
+
+
+async def _serve(server: MockServer) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    print(f"seeme-mock listening on {server.url}/gateway", flush=True)
+    await stop.wait()
+    pending = await server.stop()
+    print(f"seeme-mock stopped; {pending} callbacks were still pending", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(message)s",
+        stream=sys.stdout,
+    )
+    server = MockServer(
+        config,
+        host=args.host,
+        port=args.port,
+        connections=args.connections,
+        max_backlog=args.max_backlog,
+    )
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_serve(server))
+    else:
+        uvloop.run(_serve(server))
+    return 0

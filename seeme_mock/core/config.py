@@ -1,0 +1,112 @@
+"""Everything about the emulated SeeMe account that a user may want to change.
+
+Defaults follow SeeMe's documentation; where the documentation is silent the
+default is our guess, and the option to change it is the escape hatch.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .callback import ENCODINGS
+from .protocol import Format
+from .status import LANGUAGES, STATUS_CODES
+
+__all__ = ["DEFAULT_PROGRESSION", "ConfigError", "GatewayConfig", "RetryPolicy", "Step"]
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the text says which and what would."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Status ``code`` reached ``delay`` seconds after the send."""
+
+    code: int
+    delay: float
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: by default 6 attempts spread over about two minutes."""
+
+    attempts: int = 6
+    first_delay: float = 4.0
+    factor: float = 2.0
+    timeout: float = 5.0
+
+    def delay_after(self, failed_attempts: int) -> float:
+        return self.first_delay * self.factor ** (failed_attempts - 1)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ConfigError(f"retry attempts must be at least 1, got {self.attempts}")
+        if self.first_delay < 0 or self.factor < 1 or self.timeout <= 0:
+            raise ConfigError(
+                "retry delays need first_delay >= 0, factor >= 1 and timeout > 0, got "
+                f"{self.first_delay}, {self.factor}, {self.timeout}"
+            )
+
+
+DEFAULT_PROGRESSION = (Step(3, 1.0), Step(4, 2.0), Step(6, 3.0))
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    keys: frozenset[str] = frozenset()
+    """Accepted API keys; empty means any key that passes the official checksum."""
+    allowed_senders: frozenset[str] | None = None
+    """Sender IDs approved in the account; None approves every well-formed one."""
+    allowed_ips: frozenset[str] = frozenset()
+    """Client addresses that may send; empty allows all (``method=setip`` adds)."""
+    balance: Decimal = Decimal("10000")
+    currency: str = "HUF"
+    unit_price: Decimal = Decimal("13.90")
+    default_format: Format = Format.STRING
+    callback_url: str | None = None
+    callback_codes: frozenset[int] = frozenset()
+    language: str = "en"
+    encoding: str = "iso-8859-2"
+    timezone: str = "Europe/Budapest"
+    send_mccmnc: bool = True
+    progression: tuple[Step, ...] = DEFAULT_PROGRESSION
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_parts: int = 3
+    timestamp: Literal["status", "attempt"] = "status"
+    """Whether a callback's timestamp is when the status happened or when it was sent."""
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ConfigError(
+                f"unknown language {self.language!r}; choose one of {', '.join(LANGUAGES)}"
+            )
+        try:
+            encoding = codecs.lookup(self.encoding).name
+        except LookupError:
+            encoding = ""
+        if encoding not in {codecs.lookup(name).name for name in ENCODINGS}:
+            raise ConfigError(
+                f"unknown encoding {self.encoding!r}; choose one of {', '.join(ENCODINGS)}"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"unknown time zone {self.timezone!r}; use an IANA name like Europe/Budapest"
+            ) from None
+        bad = sorted(c for c in self.callback_codes if c not in STATUS_CODES)
+        bad += [step.code for step in self.progression if step.code not in STATUS_CODES]
+        if bad:
+            raise ConfigError(f"status codes must be 1..10, got {bad}")
+        delays = [step.delay for step in self.progression]
+        if any(d < 0 for d in delays) or delays != sorted(delays):
+            raise ConfigError(f"progression delays must be >= 0 and increasing, got {delays}")
+        if self.unit_price < 0:
+            raise ConfigError(f"unit price must be >= 0, got {self.unit_price}")
+        if self.max_parts < 1:
+            raise ConfigError(f"max_parts must be at least 1, got {self.max_parts}")

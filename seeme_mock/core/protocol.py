@@ -1,0 +1,174 @@
+"""SeeMe's wire format: error codes, parameter rules and response bodies.
+
+Sources and the confidence of each rule are in ../shared/seeme-protocol.md;
+the README lists which behaviours are guesses and the options that change them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Union
+from urllib.parse import parse_qsl, urlencode
+from xml.sax.saxutils import escape
+
+__all__ = [
+    "ERROR_TEXTS",
+    "Format",
+    "Rejection",
+    "Reply",
+    "format_money",
+    "has_undecodable_bytes",
+    "key_passes_checksum",
+    "parse_callback_codes",
+    "parse_params",
+    "render",
+]
+
+ERROR_TEXTS: dict[int, str] = {
+    1: "Missing parameter: {parameter}",
+    2: "Only numbers are allowed in {parameter} parameter",
+    3: "The number must be in international format",
+    4: "Authentication error",
+    5: "The profile setting is incomplete",
+    6: "The maximum message length is {limit} characters",
+    7: "Your current balance is {balance}, which is not sufficient for the sending of this message.",
+    8: "The Gateway is temporarily unavailable",
+    9: (
+        "The given senderid ({sender}) is not allowed or contains illegal characters "
+        "(only letters and numbers can be transferred)"
+    ),
+    11: (
+        "Your credit line is not enough to send the message. Your current balance is "
+        "{balance} HUF, without compensation you can spend {spendable} HUF"
+    ),
+    12: "The message contains unsupported character(s)",
+    13: "Your {ip} IP address is not allowed",
+    14: "Your {ip} IP address is already allowed",
+    15: "Callback parameter is misformed: {callback}",
+    16: "Possible length of the message is {limit} characters",
+    17: "Callback URL unreachable",
+    18: "Invalid API key",
+}
+SUCCESS_TEXT = "Your message has been successfully received by the Gateway."
+
+
+class Rejection(Exception):
+    """A send SeeMe refuses: answered with HTTP 200, result ERR, code and text."""
+
+    def __init__(self, code: int, **fields: object) -> None:
+        self.code = code
+        self.message = ERROR_TEXTS[code].format(**fields)
+        super().__init__(f"{code}: {self.message}")
+
+
+class Format(Enum):
+    JSON = "json"
+    XML = "xml"
+    STRING = "string"
+
+    @classmethod
+    def from_param(cls, value: str | None, default: Format) -> Format:
+        """``text`` is SeeMe's other name for ``string``; anything unknown is the default."""
+        if value == "text":
+            return cls.STRING
+        try:
+            return cls(value)
+        except ValueError:
+            return default
+
+
+Field = Union[str, int, float]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the gateway answers, before it is put into a format."""
+
+    fields: Mapping[str, Field]
+
+    @classmethod
+    def error(cls, rejection: Rejection) -> Reply:
+        return cls({"result": "ERR", "code": rejection.code, "message": rejection.message})
+
+    @property
+    def ok(self) -> bool:
+        return self.fields["result"] == "OK"
+
+
+CONTENT_TYPES = {
+    Format.JSON: "application/json",
+    Format.XML: "application/xml",
+    Format.STRING: "text/plain",
+}
+
+
+def render(reply: Reply, fmt: Format) -> tuple[bytes, str]:
+    """The body and its content type (always UTF-8)."""
+    if fmt is Format.JSON:
+        body = json.dumps(reply.fields, ensure_ascii=False, separators=(",", ":"))
+    elif fmt is Format.XML:
+        elements = "".join(
+            f"<{name}>{_xml_text(value)}</{name}>" for name, value in reply.fields.items()
+        )
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{elements}</response>\n'
+    else:
+        body = urlencode({name: str(value) for name, value in reply.fields.items()})
+    return body.encode(), CONTENT_TYPES[fmt]
+
+
+_NOT_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: Field) -> str:
+    """Escaped, with characters XML 1.0 cannot carry replaced by U+FFFD."""
+    return escape(_NOT_XML_CHARS.sub("\ufffd", str(value)))
+
+
+def format_money(amount: Decimal, places: int = 2) -> str:
+    return f"{amount:.{places}f}"
+
+
+def key_passes_checksum(key: str) -> bool:
+    """The official PHP class's rule: the last 4 characters are md5(the rest)[:4]."""
+    if len(key) <= 4:
+        return False
+    return hashlib.md5(key[:-4].encode()).hexdigest()[:4] == key[-4:].lower()
+
+
+_CALLBACK_LIST = re.compile(r"[0-9]{1,2}(,[0-9]{1,2})*")
+
+
+def parse_callback_codes(value: str) -> frozenset[int]:
+    """``all`` or a comma-separated list of status codes 1..10; else code 15."""
+    if value == "all":
+        return frozenset(range(1, 11))
+    if not _CALLBACK_LIST.fullmatch(value):
+        raise Rejection(15, callback=value)
+    codes = frozenset(int(part) for part in value.split(","))
+    if not codes <= frozenset(range(1, 11)):
+        raise Rejection(15, callback=value)
+    return codes
+
+
+def parse_params(raw: str | bytes) -> dict[str, str]:
+    """A query string or form body as SeeMe's PHP sees it: the last value of a name wins.
+
+    Bytes that are not UTF-8 survive as surrogate escapes only in ``message``
+    (so the send can be refused with code 12); elsewhere they become U+FFFD.
+    """
+    text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+    params = dict(parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
+    for name, value in params.items():
+        if name != "message" and has_undecodable_bytes(value):
+            params[name] = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return params
+
+
+def has_undecodable_bytes(value: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in value)

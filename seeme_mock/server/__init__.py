@@ -1,0 +1,1 @@
+"""The network layer over the engine: aiohttp server, callback dispatcher, senders."""

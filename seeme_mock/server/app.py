@@ -1,0 +1,58 @@
+"""The HTTP face of the gateway: SeeMe's send endpoint on aiohttp.web."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from ..core.gateway import Gateway
+from ..core.protocol import Format, Rejection, Reply, parse_params, render
+from .dispatcher import Dispatcher
+
+__all__ = ["build_app"]
+
+log = logging.getLogger("seeme_mock")
+
+
+def build_app(
+    gateway: Gateway, dispatcher: Dispatcher, on_error: Callable[[BaseException], None]
+) -> web.Application:
+    async def send_endpoint(request: web.Request) -> web.Response:
+        params = parse_params(request.rel_url.raw_query_string)
+        fmt = Format.from_param(params.get("format"), gateway.config.default_format)
+        try:
+            if request.method == "POST":
+                params.update(parse_params(await request.read()))
+            reply, fmt = gateway.handle(
+                params, request.remote or "", overloaded=dispatcher.overloaded
+            )
+            dispatcher.wake()
+        except Exception as exc:  # a bug of ours must not become a 500 for the SUT
+            log.exception("seeme-mock failed on %s", request.rel_url)
+            on_error(exc)
+            reply = Reply.error(Rejection(8))
+        if log.isEnabledFor(logging.INFO):
+            _log_send(params, reply)
+        body, content_type = render(reply, fmt)
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+    app = web.Application()
+    app.router.add_route("GET", "/gateway", send_endpoint)
+    app.router.add_route("POST", "/gateway", send_endpoint)
+    return app
+
+
+def _log_send(params: dict[str, str], reply: Reply) -> None:
+    fields = reply.fields
+    if reply.ok and "split" in fields:
+        log.info(
+            "send number=%s reference=%s -> OK %s parts, %s",
+            params.get("number"), params.get("reference", ""), fields["split"], fields["charset"],
+        )
+    else:
+        log.info(
+            "%s -> %s %s %s",
+            params.get("method") or "send", fields["result"], fields["code"], fields["message"],
+        )

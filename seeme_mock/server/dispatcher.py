@@ -1,0 +1,125 @@
+"""Runs the engine's timeline on an asyncio loop and sends what falls due.
+
+Real clock: one loop timer armed for the engine's next due time moves due
+callbacks into a queue that a fixed pool of sender tasks serves. Manual clock:
+nothing fires by itself; :meth:`Dispatcher.advance` walks virtual time event
+by event and returns once every callback in the window has been answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from ..core.clock import ManualClock
+from ..core.gateway import Attempt, Dispatch, Gateway
+from .sender import CallbackSender
+
+__all__ = ["Dispatcher"]
+
+log = logging.getLogger("seeme_mock")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        gateway: Gateway,
+        sender: CallbackSender,
+        *,
+        workers: int = 64,
+        max_backlog: int = 10_000,
+        on_error: Callable[[BaseException], None] = lambda exc: None,
+    ) -> None:
+        self.gateway = gateway
+        self.sender = sender
+        self.manual = isinstance(gateway.clock, ManualClock)
+        self._workers = workers
+        self._max_backlog = max_backlog
+        self._on_error = on_error
+        self._queue: asyncio.Queue[Dispatch] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: float | None = None
+
+    @property
+    def overloaded(self) -> bool:
+        """True when due callbacks pile up faster than the pool sends them."""
+        return self._queue.qsize() >= self._max_backlog
+
+    def start(self) -> None:
+        if not self.manual:
+            self._tasks = [asyncio.create_task(self._serve_queue()) for _ in range(self._workers)]
+            self.wake()
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.sender.close()
+
+    def wake(self) -> None:
+        """Re-arm the timer if the engine now has something due sooner."""
+        due = self.gateway.next_due()
+        if self.manual or due is None:
+            return
+        if self._timer is not None:
+            if self._timer_due is not None and self._timer_due <= due:
+                return
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, due - self.gateway.clock.now())
+        self._timer = loop.call_at(loop.time() + delay, self._fire)
+        self._timer_due = due
+
+    def _fire(self) -> None:
+        self._timer = self._timer_due = None
+        for dispatch in self.gateway.collect_due():
+            self._queue.put_nowait(dispatch)
+        self.wake()
+
+    async def _serve_queue(self) -> None:
+        while True:
+            dispatch = await self._queue.get()
+            try:
+                await self._deliver(dispatch)
+            except Exception as exc:  # a bug of ours: keep serving, surface it in check()
+                log.exception("callback delivery failed inside seeme-mock")
+                self._on_error(exc)
+            self.wake()
+
+    async def _deliver(self, dispatch: Dispatch) -> None:
+        at = self.gateway.clock.now()
+        started = time.perf_counter()
+        outcome = await self.sender.send(dispatch.url)
+        attempt = Attempt(at, outcome.status, outcome.error, time.perf_counter() - started)
+        callback = dispatch.callback
+        log.info(
+            "callback message=%d code=%d attempt=%d -> %s in %.1f ms",
+            callback.message.id,
+            callback.code,
+            len(callback.attempts) + 1,
+            outcome.status if outcome.error is None else outcome.error,
+            attempt.latency * 1000,
+        )
+        self.gateway.record(callback, attempt)
+
+    async def advance(self, seconds: float) -> int:
+        """Step the manual clock through every event in the window; returns attempts made."""
+        clock = self.gateway.clock
+        if not isinstance(clock, ManualClock):
+            raise RuntimeError("advance() needs the manual clock: start with clock='manual'")
+        if seconds < 0:
+            raise ValueError(f"advance({seconds}): time only moves forward, give seconds >= 0")
+        target = clock.now() + seconds
+        attempts = 0
+        while (due := self.gateway.next_due()) is not None and due <= target:
+            clock.move_to(due)
+            batch = self.gateway.collect_due()
+            attempts += len(batch)
+            await asyncio.gather(*(self._deliver(dispatch) for dispatch in batch))
+        clock.move_to(target)
+        return attempts

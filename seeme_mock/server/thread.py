@@ -1,0 +1,58 @@
+"""Running a :class:`MockServer` on its own loop in a background thread.
+
+This is how a synchronous test (or any program without an event loop) hosts
+the gateway: every touch of the engine is marshalled onto the server's loop,
+so the engine itself stays single-threaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from .runtime import MockServer
+
+__all__ = ["ServerThread"]
+
+T = TypeVar("T")
+
+
+class ServerThread:
+    def __init__(self, server: MockServer, *, timeout: float = 30.0) -> None:
+        self.server = server
+        self.timeout = timeout
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="seeme-mock", daemon=True)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        self.run(self.server.start())
+        return self
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the server's loop and return its result here."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(self.timeout)
+
+    def call(self, function: Callable[[], T]) -> T:
+        """Call ``function`` on the server's loop, so it sees a consistent engine."""
+
+        async def call() -> T:
+            return function()
+
+        return self.run(call())
+
+    def stop(self) -> int:
+        """Stop the server and the thread; returns the callbacks still pending."""
+        pending = self.run(self.server.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(self.timeout)
+        self._loop.close()
+        return pending
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
