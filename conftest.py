@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -24,9 +25,11 @@ def serve() -> Iterator[Serve]:
     """Start a gateway on 127.0.0.1 with a manual clock at START (or the real clock)."""
     started: list[ServerThread] = []
 
-    def start(config: GatewayConfig | None = None, *, manual: bool = True) -> ServerThread:
+    def start(
+        config: GatewayConfig | None = None, *, manual: bool = True, **options: Any
+    ) -> ServerThread:
         clock = ManualClock(START) if manual else None
-        thread = ServerThread(MockServer(config, clock=clock)).start()
+        thread = ServerThread(MockServer(config, clock=clock, **options)).start()
         started.append(thread)
         return thread
 

@@ -48,7 +48,9 @@ def _delays(value: str) -> tuple[Step, ...]:
             f"{value!r}: give three delays in seconds after the send for statuses 3, 4 and 6, "
             "e.g. 1,2,3"
         )
-    return tuple(Step(step.code, delay) for step, delay in zip(DEFAULT_PROGRESSION, delays))
+    return tuple(
+        Step(step.code, delay) for step, delay in zip(DEFAULT_PROGRESSION, delays, strict=True)
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,48 +62,107 @@ def _parser() -> argparse.ArgumentParser:
     net = serve.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     net.add_argument("--port", type=int, default=8080, help="0 picks a free port (default 8080)")
-    net.add_argument("--connections", type=int, default=64,
-                     help="callback connections and sender tasks (default 64)")
-    net.add_argument("--max-backlog", type=int, default=10_000,
-                     help="due callbacks waiting to be sent before sends get code 8")
+    net.add_argument(
+        "--connections",
+        type=int,
+        default=64,
+        help="callback connections and sender tasks (default 64)",
+    )
+    net.add_argument(
+        "--max-backlog",
+        type=int,
+        default=10_000,
+        help="due callbacks waiting to be sent before sends get code 8",
+    )
     net.add_argument("--quiet", action="store_true", help="no line per send and callback")
 
     account = serve.add_argument_group("account")
-    account.add_argument("--key", action="append", default=[], metavar="KEY",
-                         help="accept only this API key (repeatable); default: any key that "
-                              "passes the official client's checksum")
-    account.add_argument("--sender", action="append", metavar="ID", dest="senders",
-                         help="approved sender ID (repeatable); default: any well-formed one")
-    account.add_argument("--allow-ip", action="append", default=[], metavar="IP",
-                         help="only these client addresses may send (repeatable)")
+    account.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only this API key (repeatable); default: any key that "
+        "passes the official client's checksum",
+    )
+    account.add_argument(
+        "--sender",
+        action="append",
+        metavar="ID",
+        dest="senders",
+        help="approved sender ID (repeatable); default: any well-formed one",
+    )
+    account.add_argument(
+        "--allow-ip",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="only these client addresses may send (repeatable)",
+    )
     account.add_argument("--balance", type=_money, default=Decimal("10000"))
     account.add_argument("--currency", default="HUF")
-    account.add_argument("--unit-price", type=_money, default=Decimal("13.90"),
-                         help="price of one SMS part (default 13.90)")
-    account.add_argument("--default-format", choices=[f.value for f in Format],
-                         default="string", help="answer format when a send names none")
-    account.add_argument("--max-parts", type=int, default=3,
-                         help="longest message in parts (default 3: 459 GSM-7 / 201 UCS-2)")
+    account.add_argument(
+        "--unit-price",
+        type=_money,
+        default=Decimal("13.90"),
+        help="price of one SMS part (default 13.90)",
+    )
+    account.add_argument(
+        "--default-format",
+        choices=[f.value for f in Format],
+        default="string",
+        help="answer format when a send names none",
+    )
+    account.add_argument(
+        "--max-parts",
+        type=int,
+        default=3,
+        help="longest message in parts (default 3: 459 GSM-7 / 201 UCS-2)",
+    )
 
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-url", help="where callbacks go when a send names no URL")
-    callbacks.add_argument("--callback-codes", type=_codes, default=frozenset(),
-                           help="codes reported when a send names none, e.g. 4,6,7 or all")
-    callbacks.add_argument("--delays", type=_delays, default=DEFAULT_PROGRESSION,
-                           help="seconds after the send of statuses 3, 4, 6 (default 1,2,3)")
+    callbacks.add_argument(
+        "--callback-codes",
+        type=_codes,
+        default=frozenset(),
+        help="codes reported when a send names none, e.g. 4,6,7 or all",
+    )
+    callbacks.add_argument(
+        "--delays",
+        type=_delays,
+        default=DEFAULT_PROGRESSION,
+        help="seconds after the send of statuses 3, 4, 6 (default 1,2,3)",
+    )
     callbacks.add_argument("--language", choices=LANGUAGES, default="en")
-    callbacks.add_argument("--encoding", choices=ENCODINGS, default="iso-8859-2",
-                           help="charset of the percent-encoded text (default iso-8859-2)")
+    callbacks.add_argument(
+        "--encoding",
+        choices=ENCODINGS,
+        default="iso-8859-2",
+        help="charset of the percent-encoded text (default iso-8859-2)",
+    )
     callbacks.add_argument("--timezone", default="Europe/Budapest")
-    callbacks.add_argument("--timestamp", choices=["status", "attempt"], default="status",
-                           help="timestamp of the status (default) or of each attempt")
+    callbacks.add_argument(
+        "--timestamp",
+        choices=["status", "attempt"],
+        default="status",
+        help="timestamp of the status (default) or of each attempt",
+    )
     callbacks.add_argument("--no-mccmnc", action="store_true", help="never send mccmnc")
     callbacks.add_argument("--retry-attempts", type=int, default=6)
-    callbacks.add_argument("--retry-delay", type=float, default=4.0,
-                           help="seconds before the first retry, doubling after (default 4)")
+    callbacks.add_argument(
+        "--retry-delay",
+        type=float,
+        default=4.0,
+        help="seconds before the first retry, doubling after (default 4)",
+    )
     callbacks.add_argument("--retry-factor", type=float, default=2.0)
-    callbacks.add_argument("--callback-timeout", type=float, default=5.0,
-                           help="seconds to wait for the SUT's answer (default 5)")
+    callbacks.add_argument(
+        "--callback-timeout",
+        type=float,
+        default=5.0,
+        help="seconds to wait for the SUT's answer (default 5)",
+    )
     return parser
 
 

@@ -235,7 +235,10 @@ class Gateway:
         sender = params.get("sender", "")
         if sender and (
             not _SENDER.fullmatch(sender)
-            or (self.config.allowed_senders is not None and sender not in self.config.allowed_senders)
+            or (
+                self.config.allowed_senders is not None
+                and sender not in self.config.allowed_senders
+            )
         ):
             raise Rejection(9, sender=sender)
         codes = self.config.callback_codes
@@ -286,8 +289,7 @@ class Gateway:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
         steps = self.config.progression
         return sum(
-            len(m._outbox)
-            + sum(step.code in m.callback_codes for step in steps[m._next_step :])
+            len(m._outbox) + sum(step.code in m.callback_codes for step in steps[m._next_step :])
             for m in self.messages
         )
 

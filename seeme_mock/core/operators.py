@@ -24,8 +24,7 @@ OPERATORS: dict[str, tuple[int, str]] = {
     "4077": (22605, "Digi.Mobil"),
     # Slovakia, MCC 231
     **dict.fromkeys(
-        ("421905", "421906", "421907", "421908", "421915", "421916", "421917", "421918",
-         "421919"),
+        ("421905", "421906", "421907", "421908", "421915", "421916", "421917", "421918", "421919"),
         (23101, "Orange Slovensko"),
     ),
     **dict.fromkeys(
@@ -52,12 +51,8 @@ OPERATORS: dict[str, tuple[int, str]] = {
     "43660": (23210, "Drei (Hutchison)"),
     "43699": (23210, "Drei (Hutchison)"),
     # Germany, MCC 262
-    **dict.fromkeys(
-        ("49151", "49160", "49170", "49171", "49175"), (26201, "Telekom Deutschland")
-    ),
-    **dict.fromkeys(
-        ("49152", "49162", "49172", "49173", "49174"), (26202, "Vodafone Germany")
-    ),
+    **dict.fromkeys(("49151", "49160", "49170", "49171", "49175"), (26201, "Telekom Deutschland")),
+    **dict.fromkeys(("49152", "49162", "49172", "49173", "49174"), (26202, "Vodafone Germany")),
     **dict.fromkeys(
         ("49157", "49159", "49163", "49176", "49177", "49178", "49179"),
         (26203, "Telefónica Germany (O2)"),

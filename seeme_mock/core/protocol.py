@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Union
 from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
@@ -37,7 +36,10 @@ ERROR_TEXTS: dict[int, str] = {
     4: "Authentication error",
     5: "The profile setting is incomplete",
     6: "The maximum message length is {limit} characters",
-    7: "Your current balance is {balance}, which is not sufficient for the sending of this message.",
+    7: (
+        "Your current balance is {balance}, "
+        "which is not sufficient for the sending of this message."
+    ),
     8: "The Gateway is temporarily unavailable",
     9: (
         "The given senderid ({sender}) is not allowed or contains illegal characters "
@@ -83,7 +85,7 @@ class Format(Enum):
             return default
 
 
-Field = Union[str, int, float]
+Field = str | int | float
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,16 @@ def _log_send(params: dict[str, str], reply: Reply) -> None:
     if reply.ok and "split" in fields:
         log.info(
             "send number=%s reference=%s -> OK %s parts, %s",
-            params.get("number"), params.get("reference", ""), fields["split"], fields["charset"],
+            params.get("number"),
+            params.get("reference", ""),
+            fields["split"],
+            fields["charset"],
         )
     else:
         log.info(
             "%s -> %s %s %s",
-            params.get("method") or "send", fields["result"], fields["code"], fields["message"],
+            params.get("method") or "send",
+            fields["result"],
+            fields["code"],
+            fields["message"],
         )

@@ -15,6 +15,7 @@ from .sender import AiohttpSender, CallbackSender
 
 __all__ = ["MockServer"]
 
+
 class MockServer:
     """Serve ``config`` on host:port (port 0 picks a free one; read it back from ``.port``)."""
 

@@ -24,7 +24,9 @@ class ServerThread:
         self.server = server
         self.timeout = timeout
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="seeme-mock", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="seeme-mock", daemon=True
+        )
 
     def start(self) -> ServerThread:
         self._thread.start()

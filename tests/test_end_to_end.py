@@ -1,0 +1,183 @@
+"""Real sockets both ways: a SUT sends to the gateway, pytest-httpserver takes the callbacks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from conftest import VALID_KEY, Serve
+from seeme_mock import CallbackState, GatewayConfig
+
+
+def received(httpserver: HTTPServer) -> list[dict[str, str]]:
+    return [
+        dict(parse_qsl(req.query_string.decode(), encoding="iso-8859-2"))
+        for req, _ in httpserver.log
+    ]
+
+
+def send(client: httpx.Client, base_url: str, **params: str) -> dict[str, object]:
+    query = {"key": VALID_KEY, "number": "36301234567", "message": "Hello", "format": "json"}
+    body: dict[str, object] = client.get(base_url + "/gateway", params={**query, **params}).json()
+    return body
+
+
+def test_three_callbacks_arrive_in_order_with_the_exact_bytes(
+    serve: Serve, client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    server = serve(GatewayConfig(language="hu"))
+    send(
+        client,
+        server.server.url,
+        reference="sms43",
+        callback="3,4,6",
+        callbackurl=httpserver.url_for("/dlr"),
+    )
+    assert httpserver.log == []
+    server.run(server.server.dispatcher.advance(3))
+    queries = [req.query_string for req, _ in httpserver.log]
+    assert queries == [
+        b"reference=sms43&number=36301234567&code=3&message=Tov%E1bb%EDtva+a+t%E1voli+SMSC-nek"
+        b"&price=13.90&timestamp=2013-09-01+09%3A12%3A30&mccmnc=21630&split=1",
+        b"reference=sms43&number=36301234567&code=4&message=T%E1voli+SMSC+fogadta"
+        b"&price=13.90&timestamp=2013-09-01+09%3A12%3A31&mccmnc=21630&split=1",
+        b"reference=sms43&number=36301234567&code=6&message=K%E9zbes%EDtve"
+        b"&price=13.90&timestamp=2013-09-01+09%3A12%3A32&mccmnc=21630&split=1",
+    ]
+    assert all(req.method == "GET" for req, _ in httpserver.log)
+
+
+def test_a_receiver_that_fails_at_first_still_gets_every_callback_in_order(
+    serve: Serve, client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    answers = iter([500, 503, 500])
+
+    def flaky(request: Request) -> Response:
+        return Response("", status=next(answers, 200))
+
+    httpserver.expect_request("/dlr").respond_with_handler(flaky)
+    server = serve()
+    send(
+        client,
+        server.server.url,
+        reference="r1",
+        callback="3,4,6",
+        callbackurl=httpserver.url_for("/dlr"),
+    )
+    server.run(server.server.dispatcher.advance(60))
+    assert [q["code"] for q in received(httpserver)] == ["3", "3", "3", "3", "4", "6"]
+    [message] = server.call(lambda: server.server.gateway.messages)
+    first = message.callbacks[0]
+    assert [a.status for a in first.attempts] == [500, 503, 500, 200]
+    assert [a.error for a in first.attempts] == ["HTTP 500", "HTTP 503", "HTTP 500", None]
+    assert all(a.latency > 0 for a in first.attempts)
+    assert [c.state for c in message.callbacks] == [CallbackState.DELIVERED] * 3
+
+
+def test_a_refused_connection_is_retried_and_recorded(
+    serve: Serve, client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    server = serve()
+    httpserver.expect_request("/dlr").respond_with_data("")
+    dead = "http://127.0.0.1:9/dlr"  # the discard port: nothing listens there
+    send(client, server.server.url, reference="dead", callback="6", callbackurl=dead)
+    send(
+        client,
+        server.server.url,
+        reference="alive",
+        callback="6",
+        callbackurl=httpserver.url_for("/dlr"),
+    )
+    server.run(server.server.dispatcher.advance(300))
+    assert [q["reference"] for q in received(httpserver)] == ["alive"]
+    dead_message = server.call(lambda: server.server.gateway.messages[0])
+    [callback] = dead_message.callbacks
+    assert callback.state is CallbackState.FAILED
+    assert len(callback.attempts) == 6
+    assert all(
+        a.status is None and "ClientConnectorError" in (a.error or "") for a in callback.attempts
+    )
+
+
+@pytest.fixture
+def cli_server(httpserver: HTTPServer) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`seeme-mock serve --port 0` as a user runs it, real clock, short delays."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seeme_mock",
+            "serve",
+            "--port",
+            "0",
+            "--delays",
+            "0.05,0.1,0.15",
+            "--retry-delay",
+            "0.05",
+            "--language",
+            "hu",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline()
+    assert first_line.startswith("seeme-mock listening on http://127.0.0.1:"), first_line
+    url = first_line.split()[-1].removesuffix("/gateway")
+    yield process, url
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def wait_for(httpserver: HTTPServer, count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(httpserver.log) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_cli_server_sends_and_stops_cleanly(
+    cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    answers = iter([500])
+    httpserver.expect_request("/dlr").respond_with_handler(
+        lambda request: Response("", status=next(answers, 200))
+    )
+    process, url = cli_server
+    assert (
+        send(
+            client, url, reference="cli", callback="3,4,6", callbackurl=httpserver.url_for("/dlr")
+        )["result"]
+        == "OK"
+    )
+    wait_for(httpserver, 4)
+    assert [q["code"] for q in received(httpserver)] == ["3", "3", "4", "6"]
+    assert received(httpserver)[-1]["message"] == "K\xe9zbes\xedtve"
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "send number=36301234567 reference=cli -> OK 1 parts, GSM-7" in out
+    assert "callback message=1 code=3 attempt=1 -> HTTP 500" in out
+    assert out.rstrip().endswith("seeme-mock stopped; 0 callbacks were still pending")
+
+
+def test_the_cli_reports_pending_callbacks_on_sigint(
+    cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client
+) -> None:
+    process, url = cli_server
+    send(client, url, callback="3,4,6", callbackurl="http://127.0.0.1:9/dlr")
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=10)
+    assert "seeme-mock stopped; 3 callbacks were still pending" in out

@@ -1,0 +1,40 @@
+"""The code stays typed, lint-clean and formatted: part of the one test command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import seeme_mock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+        ["mypy", "tests", "conftest.py"],
+    ],
+    ids=" ".join,
+)
+def test_tool_is_happy(command: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    assert seeme_mock.__all__ == sorted(seeme_mock.__all__)
+    for name in seeme_mock.__all__:
+        assert hasattr(seeme_mock, name), name
+
+
+def test_py_typed_ships() -> None:
+    assert (Path(seeme_mock.__file__).parent / "py.typed").exists()

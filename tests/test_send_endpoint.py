@@ -1,0 +1,238 @@
+"""The send endpoint over real HTTP: every documented answer, in every format."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from conftest import VALID_KEY, Serve
+from seeme_mock import GatewayConfig
+
+FORMATS = ["json", "xml", "string"]
+SEND = {"key": VALID_KEY, "number": "36301234567", "message": "Hello"}
+
+
+def parse(response: httpx.Response, fmt: str) -> dict[str, str]:
+    """Any format to strings, so one assertion serves all three."""
+    assert response.status_code == 200
+    if fmt == "json":
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        return {k: str(v) for k, v in response.json().items()}
+    if fmt == "xml":
+        assert response.headers["content-type"] == "application/xml; charset=utf-8"
+        root = ET.fromstring(response.content)
+        assert root.tag == "response"
+        return {child.tag: child.text or "" for child in root}
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    return dict(parse_qsl(response.text, keep_blank_values=True))
+
+
+ERRORS = [
+    ({"key": ""}, 1, "Missing parameter: key"),
+    ({"number": ""}, 1, "Missing parameter: number"),
+    ({"message": ""}, 1, "Missing parameter: message"),
+    ({"number": "+36301234567"}, 2, "Only numbers are allowed in number parameter"),
+    ({"number": "36-30-1234567"}, 2, "Only numbers are allowed in number parameter"),
+    ({"number": "06301234567"}, 3, "The number must be in international format"),
+    ({"number": "0036301234567"}, 3, "The number must be in international format"),
+    ({"number": "3630123"}, 3, "The number must be in international format"),
+    ({"key": VALID_KEY[:-1] + "0"}, 18, "Invalid API key"),
+    ({"message": "a" * 460}, 6, "The maximum message length is 459 characters"),
+    ({"message": "€" * 230}, 6, "The maximum message length is 459 characters"),
+    ({"message": "ő" * 202}, 16, "Possible length of the message is 201 characters"),
+    (
+        {"sender": "My-Shop"},
+        9,
+        "The given senderid (My-Shop) is not allowed or contains illegal "
+        "characters (only letters and numbers can be transferred)",
+    ),
+    (
+        {"sender": "ABCDEFGHIJKL"},
+        9,
+        "The given senderid (ABCDEFGHIJKL) is not allowed or "
+        "contains illegal characters (only letters and numbers can be transferred)",
+    ),
+    ({"callback": "0"}, 15, "Callback parameter is misformed: 0"),
+    ({"callback": "11"}, 15, "Callback parameter is misformed: 11"),
+    ({"callback": "4,,6"}, 15, "Callback parameter is misformed: 4,,6"),
+    ({"callback": "4;6"}, 15, "Callback parameter is misformed: 4;6"),
+    ({"callback": "100"}, 15, "Callback parameter is misformed: 100"),
+    ({"callbackurl": "ftp://sut/dlr"}, 17, "Callback URL unreachable"),
+    ({"method": "dance"}, 1, "Missing parameter: method"),
+    ({"method": "setip"}, 1, "Missing parameter: ip"),
+    ({"method": "setip", "ip": "1.2.3"}, 13, "Your 1.2.3 IP address is not allowed"),
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("change", "code", "text"), ERRORS)
+def test_each_error_code(
+    serve: Serve, client: httpx.Client, fmt: str, change: dict[str, str], code: int, text: str
+) -> None:
+    server = serve()
+    response = client.get(server.server.url + "/gateway", params={**SEND, **change, "format": fmt})
+    assert parse(response, fmt) == {"result": "ERR", "code": str(code), "message": text}
+    rejected = server.call(lambda: server.server.gateway.rejections)
+    assert [r.code for r in rejected] == [code]
+    assert server.call(lambda: server.server.gateway.messages) == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_success_answer(serve: Serve, client: httpx.Client, fmt: str) -> None:
+    server = serve()
+    response = client.get(server.server.url + "/gateway", params={**SEND, "format": fmt})
+    assert parse(response, fmt) == {
+        "result": "OK",
+        "price": "13.9",
+        "code": "0",
+        "message": "Your message has been successfully received by the Gateway.",
+        "charset": "GSM-7",
+        "split": "1",
+        "length": "5",
+    }
+
+
+def test_json_numbers_are_numbers(serve: Serve, client: httpx.Client) -> None:
+    server = serve()
+    body = client.get(
+        server.server.url + "/gateway", params={**SEND, "message": "ő" * 71, "format": "json"}
+    ).json()
+    assert body["price"] == 27.8 and body["split"] == 2 and body["charset"] == "UTF-8"
+
+
+def test_text_is_another_name_for_string_and_the_default(
+    serve: Serve, client: httpx.Client
+) -> None:
+    server = serve()
+    url = server.server.url + "/gateway"
+    as_text = client.get(url, params={**SEND, "format": "text"}).text
+    assert as_text.startswith("result=OK&price=13.9&code=0&")
+    assert client.get(url, params=SEND).text == as_text
+
+
+def test_post_with_a_form_body_is_accepted(serve: Serve, client: httpx.Client) -> None:
+    server = serve()
+    response = client.post(server.server.url + "/gateway", data={**SEND, "format": "json"})
+    assert response.json()["result"] == "OK"
+
+
+def test_configured_keys_reject_others_with_code_4(serve: Serve, client: httpx.Client) -> None:
+    server = serve(GatewayConfig(keys=frozenset({"secret"})))
+    url = server.server.url + "/gateway"
+    assert client.get(url, params={**SEND, "format": "json"}).json()["code"] == 4
+    assert client.get(url, params={**SEND, "key": "secret", "format": "json"}).json()["code"] == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_xml_and_friends_carry_what_the_client_sent_safely(
+    serve: Serve, client: httpx.Client, fmt: str
+) -> None:
+    server = serve()
+    sender = '<a href="x">&amp;</a>\x01'
+    response = client.get(
+        server.server.url + "/gateway", params={**SEND, "sender": sender, "format": fmt}
+    )
+    message = parse(response, fmt)["message"]
+    assert message.startswith('The given senderid (<a href="x">&amp;</a>')
+
+
+def test_message_bytes_that_are_not_utf8_get_code_12(serve: Serve, client: httpx.Client) -> None:
+    server = serve()
+    url = f"{server.server.url}/gateway?key={VALID_KEY}&number=36301234567&message=K%E9&format=json"
+    assert client.get(url).json() == {
+        "result": "ERR",
+        "code": 12,
+        "message": "The message contains unsupported character(s)",
+    }
+
+
+def test_garbage_never_gets_a_500(serve: Serve, client: httpx.Client) -> None:
+    server = serve()
+    base = server.server.url + "/gateway"
+    for query in [
+        "%",
+        "&&&=",
+        "key=%ff%fe&number=%00",
+        "format=json&format=xml",
+        "a" * 6000,
+        "key=" + VALID_KEY + "&number=36301234567&message=%F0%9F%98&format=json",
+    ]:
+        response = client.get(f"{base}?{query}")
+        assert response.status_code == 200, query
+        assert (
+            "result=ERR" in response.text
+            or '"ERR"' in response.text
+            or "<result>ERR" in response.text
+        )
+    response = client.post(base, content=b"\xff\xfe\x00garbage", headers={"content-type": "x/y"})
+    assert response.status_code == 200 and "result=ERR" in response.text
+
+
+def test_the_last_value_of_a_repeated_parameter_wins(serve: Serve, client: httpx.Client) -> None:
+    server = serve()
+    query = f"key={VALID_KEY}&number=1&number=36301234567&message=x&format=json"
+    url = f"{server.server.url}/gateway?{query}"
+    assert client.get(url).json()["result"] == "OK"
+
+
+def test_balance_is_reduced_by_each_send_and_runs_out_with_code_7(
+    serve: Serve, client: httpx.Client
+) -> None:
+    server = serve(GatewayConfig(balance=Decimal("30")))
+    url = server.server.url + "/gateway"
+    balance = {"key": VALID_KEY, "method": "balance", "format": "json"}
+    assert client.get(url, params=balance).json() == {
+        "result": "OK",
+        "code": "0",
+        "message": "30.000",
+        "balance": "30.000",
+        "currency": "HUF",
+        "balance-currency": "30.000 HUF",
+        "custom-services": "0.000",
+        "monthlySpentBalance": "0.000",
+    }
+    assert client.get(url, params={**SEND, "format": "json"}).json()["price"] == 13.9
+    assert client.get(url, params=balance).json()["balance"] == "16.100"
+    assert client.get(url, params=balance).json()["monthlySpentBalance"] == "13.900"
+    too_long = {**SEND, "message": "a" * 161, "format": "json"}
+    assert client.get(url, params=too_long).json() == {
+        "result": "ERR",
+        "code": 7,
+        "message": "Your current balance is 16.100, which is not sufficient for the sending of "
+        "this message.",
+    }
+
+
+def test_setip_allows_an_address_once(serve: Serve, client: httpx.Client) -> None:
+    server = serve(GatewayConfig(allowed_ips=frozenset({"10.0.0.1"})))
+    url = server.server.url + "/gateway"
+    assert client.get(url, params={**SEND, "format": "json"}).json()["code"] == 13
+    setip = {"key": VALID_KEY, "method": "setip", "ip": "127.0.0.1", "format": "json"}
+    assert client.get(url, params=setip).json()["result"] == "OK"
+    assert client.get(url, params=setip).json() == {
+        "result": "ERR",
+        "code": 14,
+        "message": "Your 127.0.0.1 IP address is already allowed",
+    }
+    assert client.get(url, params={**SEND, "format": "json"}).json()["result"] == "OK"
+
+
+def test_approved_senders(serve: Serve, client: httpx.Client) -> None:
+    server = serve(GatewayConfig(allowed_senders=frozenset({"Shop"})))
+    url = server.server.url + "/gateway"
+    assert client.get(url, params={**SEND, "sender": "Shop", "format": "json"}).json()["code"] == 0
+    assert client.get(url, params={**SEND, "sender": "Other", "format": "json"}).json()["code"] == 9
+
+
+def test_a_full_dispatch_queue_answers_code_8(serve: Serve, client: httpx.Client) -> None:
+    server = serve(manual=False, max_backlog=0)
+    response = client.get(server.server.url + "/gateway", params={**SEND, "format": "json"})
+    assert response.json() == {
+        "result": "ERR",
+        "code": 8,
+        "message": "The Gateway is temporarily unavailable",
+    }
