@@ -43,3 +43,6 @@ def serve() -> Iterator[Serve]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10) as http:
         yield http
+
+
+pytest_plugins = ["pytester"]

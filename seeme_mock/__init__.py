@@ -4,6 +4,7 @@ from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig, RetryPolicy, Step
 from .core.gateway import Attempt, Callback, CallbackState, Gateway, Message
 from .server.runtime import MockServer
+from .testing import SeemeMock, SeemeMockError
 
 __all__ = [
     "Attempt",
@@ -17,5 +18,7 @@ __all__ = [
     "MockServer",
     "RealClock",
     "RetryPolicy",
+    "SeemeMock",
+    "SeemeMockError",
     "Step",
 ]

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy"],
-        ["mypy", "tests", "conftest.py"],
+        ["mypy", "tests", "conftest.py", "--exclude", "tests/examples"],
     ],
     ids=" ".join,
 )

@@ -17,7 +17,7 @@ import ipaddress
 import itertools
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -285,12 +285,12 @@ class Gateway:
         """When something next needs doing, or None when all is quiet."""
         return self._timers[0][0] if self._timers else None
 
-    def count_pending_callbacks(self) -> int:
+    def count_pending_callbacks(self, messages: Iterable[Message] | None = None) -> int:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
         steps = self.config.progression
         return sum(
             len(m._outbox) + sum(step.code in m.callback_codes for step in steps[m._next_step :])
-            for m in self.messages
+            for m in (self.messages if messages is None else messages)
         )
 
     def collect_due(self) -> list[Dispatch]:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ..core.gateway import Gateway
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
 from .dispatcher import Dispatcher
 
@@ -16,10 +15,11 @@ __all__ = ["build_app"]
 log = logging.getLogger("seeme_mock")
 
 
-def build_app(
-    gateway: Gateway, dispatcher: Dispatcher, on_error: Callable[[BaseException], None]
-) -> web.Application:
+def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None]) -> web.Application:
+    """Serve whichever gateway the dispatcher runs (a test may switch it between tests)."""
+
     async def send_endpoint(request: web.Request) -> web.Response:
+        gateway = dispatcher.gateway
         params = parse_params(request.rel_url.raw_query_string)
         fmt = Format.from_param(params.get("format"), gateway.config.default_format)
         try:

@@ -33,8 +33,7 @@ class Dispatcher:
         on_error: Callable[[BaseException], None] = lambda exc: None,
     ) -> None:
         self.gateway = gateway
-        self.sender = sender
-        self.manual = isinstance(gateway.clock, ManualClock)
+        self.sender = self._network_sender = sender
         self._workers = workers
         self._max_backlog = max_backlog
         self._on_error = on_error
@@ -42,6 +41,11 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
+        self._progress = asyncio.Event()
+
+    @property
+    def manual(self) -> bool:
+        return isinstance(self.gateway.clock, ManualClock)
 
     @property
     def overloaded(self) -> bool:
@@ -49,17 +53,37 @@ class Dispatcher:
         return self._queue.qsize() >= self._max_backlog
 
     def start(self) -> None:
-        if not self.manual:
-            self._tasks = [asyncio.create_task(self._serve_queue()) for _ in range(self._workers)]
-            self.wake()
+        self._tasks = [asyncio.create_task(self._serve_queue()) for _ in range(self._workers)]
+        self.wake()
 
     async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self._disarm()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.use_sender(None)
         await self.sender.close()
+
+    async def switch(self, gateway: Gateway) -> None:
+        """Serve ``gateway`` from now on, over the network; what the old one still had
+        queued is dropped."""
+        self._disarm()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self.gateway = gateway
+        await self.use_sender(None)
+        self.wake()
+
+    async def use_sender(self, sender: CallbackSender | None) -> None:
+        """Send through ``sender`` from now on; None goes back to the network sender."""
+        if self.sender is not self._network_sender:
+            await self.sender.close()
+        self.sender = sender or self._network_sender
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._timer_due = None
 
     def wake(self) -> None:
         """Re-arm the timer if the engine now has something due sooner."""
@@ -92,7 +116,8 @@ class Dispatcher:
             self.wake()
 
     async def _deliver(self, dispatch: Dispatch) -> None:
-        at = self.gateway.clock.now()
+        gateway = self.gateway
+        at = gateway.clock.now()
         started = time.perf_counter()
         outcome = await self.sender.send(dispatch.url)
         attempt = Attempt(at, outcome.status, outcome.error, time.perf_counter() - started)
@@ -105,13 +130,14 @@ class Dispatcher:
             outcome.status if outcome.error is None else outcome.error,
             attempt.latency * 1000,
         )
-        self.gateway.record(callback, attempt)
+        gateway.record(callback, attempt)
+        self._progress.set()
 
     async def advance(self, seconds: float) -> int:
         """Step the manual clock through every event in the window; returns attempts made."""
         clock = self.gateway.clock
         if not isinstance(clock, ManualClock):
-            raise RuntimeError("advance() needs the manual clock: start with clock='manual'")
+            raise RuntimeError("advance() needs the manual clock; this gateway runs on real time")
         if seconds < 0:
             raise ValueError(f"advance({seconds}): time only moves forward, give seconds >= 0")
         target = clock.now() + seconds
@@ -123,3 +149,24 @@ class Dispatcher:
             await asyncio.gather(*(self._deliver(dispatch) for dispatch in batch))
         clock.move_to(target)
         return attempts
+
+    async def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``done()``: in real seconds, or by advancing the manual clock event by
+        event, ``timeout`` virtual seconds at the most. Returns ``done()``."""
+        if self.manual:
+            clock = self.gateway.clock
+            limit = clock.now() + timeout
+            while not done() and (due := self.gateway.next_due()) is not None and due <= limit:
+                await self.advance(due - clock.now())
+            return done()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except asyncio.TimeoutError:
+                return done()
+        return True

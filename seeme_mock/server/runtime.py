@@ -35,9 +35,8 @@ class MockServer:
         self.port = port
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
-        self.gateway = Gateway(config, clock or RealClock())
         self.dispatcher = Dispatcher(
-            self.gateway,
+            Gateway(config, clock or RealClock()),
             sender or AiohttpSender(connections, config.retry.timeout),
             workers=connections,
             max_backlog=max_backlog,
@@ -46,12 +45,16 @@ class MockServer:
         self._runner: web.AppRunner | None = None
 
     @property
+    def gateway(self) -> Gateway:
+        return self.dispatcher.gateway
+
+    @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        app = build_app(self.gateway, self.dispatcher, self.errors.append)
+        app = build_app(self.dispatcher, self.errors.append)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         sock = socket.create_server((self.host, self.port), family=_family(self.host))

@@ -33,9 +33,10 @@ class ServerThread:
         self.run(self.server.start())
         return self
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coroutine`` on the server's loop and return its result here."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(self.timeout)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result(self.timeout if timeout is None else timeout)
 
     def call(self, function: Callable[[], T]) -> T:
         """Call ``function`` on the server's loop, so it sees a consistent engine."""

@@ -1,0 +1,230 @@
+"""The test-facing handle on a running gateway: what the pytest fixture returns.
+
+Usable without pytest too::
+
+    with SeemeMock() as mock:
+        ...  # point the SUT at mock.url + "/gateway"
+        mock.advance(5)
+        assert mock.callbacks[0].state is CallbackState.DELIVERED
+
+Everything here runs in the caller's thread and reaches the engine on the
+server's loop, so the engine never sees two threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from .core.clock import Clock, ManualClock, RealClock
+from .core.config import GatewayConfig
+from .core.gateway import Callback, CallbackState, Gateway, Message, Rejected
+from .server.inprocess import AppKind, InProcessSender
+from .server.runtime import MockServer
+from .server.thread import ServerThread
+
+__all__ = ["SeemeMock", "SeemeMockError"]
+
+ClockKind = Literal["manual", "real"]
+CLOCKS: tuple[ClockKind, ...] = ("manual", "real")
+
+
+class SeemeMockError(AssertionError):
+    """A test expectation about the gateway did not hold; the text says what was seen."""
+
+
+class SeemeMock:
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        clock: ClockKind = "manual",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._thread = ServerThread(
+            MockServer(config or GatewayConfig(), clock=_clock(clock), host=host, port=port)
+        )
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def start(self) -> SeemeMock:
+        self._thread.start()
+        return self
+
+    def stop(self) -> int:
+        """Stop the server; returns how many callbacks were still pending."""
+        return self._thread.stop()
+
+    def __enter__(self) -> SeemeMock:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def reset(self, config: GatewayConfig | None = None, *, clock: ClockKind = "manual") -> None:
+        """A fresh gateway (no messages, full balance) on the same server and port."""
+        server = self._thread.server
+        gateway = Gateway(config or GatewayConfig(), _clock(clock))
+        self._thread.run(server.dispatcher.switch(gateway))
+        server.errors.clear()
+
+    def deliver_to(self, app: Any, path: str = "/", kind: AppKind | None = None) -> None:
+        """Deliver callbacks straight into a WSGI or ASGI ``app`` (Flask, Django, FastAPI...)
+        instead of over the network; sends naming no callbackurl get ``path`` on it."""
+        gateway = self._gateway
+        if gateway.config.callback_url is None:
+            config = dataclasses.replace(gateway.config, callback_url=f"http://testserver{path}")
+            self._thread.call(lambda: setattr(gateway, "config", config))
+        self._thread.run(self._thread.server.dispatcher.use_sender(InProcessSender(app, kind)))
+
+    # -- what a test reads --------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The server's base URL; the send endpoint is ``url + "/gateway"``."""
+        return self._thread.server.url
+
+    @property
+    def config(self) -> GatewayConfig:
+        return self._gateway.config
+
+    @property
+    def clock(self) -> Clock:
+        return self._gateway.clock
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every accepted send, oldest first, with parts, price and status history."""
+        return self._thread.call(lambda: list(self._gateway.messages))
+
+    @property
+    def rejections(self) -> list[Rejected]:
+        """Every send the gateway refused, with the code and text it answered."""
+        return self._thread.call(lambda: list(self._gateway.rejections))
+
+    @property
+    def callbacks(self) -> list[Callback]:
+        """Every callback of every message, each with its attempts and outcome."""
+        return self._thread.call(lambda: [c for m in self._gateway.messages for c in m.callbacks])
+
+    @property
+    def _gateway(self) -> Gateway:
+        return self._thread.server.gateway
+
+    # -- driving time and waiting -------------------------------------------------
+
+    def advance(self, seconds: float) -> int:
+        """Move the manual clock forward, firing everything due on the way, retries included.
+
+        Returns once the SUT has answered each callback in the window (the number
+        of attempts made is returned)."""
+        return self._thread.run(self._thread.server.dispatcher.advance(seconds))
+
+    def wait_for_callbacks(
+        self,
+        reference: str | None = None,
+        codes: Iterable[int] | None = None,
+        timeout: float = 10.0,
+    ) -> list[Callback]:
+        """Wait until the callbacks with ``codes`` (default: all of them) of the messages
+        with ``reference`` (default: all) were delivered. Under the manual clock this
+        advances virtual time, at most ``timeout`` virtual seconds."""
+        wanted = None if codes is None else frozenset(codes)
+
+        def messages() -> list[Message]:
+            return [m for m in self._gateway.messages if reference in (None, m.reference)]
+
+        def matching() -> list[Callback]:
+            return [
+                c for m in messages() for c in m.callbacks if wanted is None or c.code in wanted
+            ]
+
+        def done() -> bool:
+            found = matching()
+            if any(c.state is CallbackState.FAILED for c in found):
+                return True
+            if wanted is None:
+                settled = bool(found) and self._gateway.count_pending_callbacks(messages()) == 0
+            else:
+                settled = {c.code for c in found} >= wanted
+            return settled and all(c.state is CallbackState.DELIVERED for c in found)
+
+        dispatcher = self._thread.server.dispatcher
+        finished = self._thread.run(dispatcher.wait_until(done, timeout), timeout + 30.0)
+        found = self._thread.call(matching)
+        if finished and all(c.state is CallbackState.DELIVERED for c in found):
+            return found
+        raise SeemeMockError(_explain_wait(reference, wanted, found, timeout, self.clock))
+
+    def check(self) -> None:
+        """Raise here whatever went wrong inside the server's thread."""
+        errors = list(self._thread.server.errors)
+        if errors:
+            raise SeemeMockError(f"seeme-mock failed internally: {errors[0]!r}") from errors[0]
+
+    # -- assertions ---------------------------------------------------------------
+
+    def assert_sent(
+        self, number: str | None = None, text: str | None = None, count: int | None = None
+    ) -> list[Message]:
+        """Assert that messages matching ``number`` and ``text`` (substring) were accepted,
+        exactly ``count`` times when given, at least once otherwise."""
+        messages = self.messages
+        found = [
+            m
+            for m in messages
+            if (number is None or m.number == number) and (text is None or text in m.text)
+        ]
+        if (count is None and found) or len(found) == count:
+            return found
+        wanted = ", ".join(
+            f"{k}={v!r}" for k, v in (("number", number), ("text", text)) if v is not None
+        )
+        expected = "at least once" if count is None else f"{count} times"
+        lines = [f"expected a send with {wanted or 'anything'} {expected}, found {len(found)}"]
+        near = [m for m in messages if m not in found]
+        if near:
+            lines.append("other sends:")
+            lines += [f"  number={m.number!r} text={m.text!r}" for m in near[:10]]
+        rejected = self.rejections
+        if rejected:
+            lines.append("sends the gateway refused:")
+            lines += [f"  code {r.code} ({r.message}): {dict(r.params)!r}" for r in rejected[:10]]
+        raise SeemeMockError("\n".join(lines))
+
+
+def _clock(kind: ClockKind) -> Clock:
+    if kind == "manual":
+        return ManualClock()
+    if kind == "real":
+        return RealClock()
+    raise ValueError(f"{kind!r} is not a clock; choose one of {', '.join(CLOCKS)}")
+
+
+def _explain_wait(
+    reference: str | None,
+    wanted: frozenset[int] | None,
+    found: Sequence[Callback],
+    timeout: float,
+    clock: Clock,
+) -> str:
+    virtual = " virtual" if isinstance(clock, ManualClock) else ""
+    lines = [
+        f"waited {timeout:g}{virtual} s for callbacks"
+        f" {sorted(wanted) if wanted is not None else '(all)'}"
+        f" of {'reference ' + repr(reference) if reference is not None else 'every message'}",
+    ]
+    if not found:
+        lines.append("no such callback was ever due (did the send list these codes in 'callback'?)")
+    for callback in found:
+        attempts = ", ".join(
+            str(a.status) if a.error is None else a.error for a in callback.attempts
+        )
+        why = f" ({callback.failure})" if callback.failure else ""
+        lines.append(
+            f"  reference={callback.message.reference!r} code={callback.code}: "
+            f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
+        )
+    return "\n".join(lines)
