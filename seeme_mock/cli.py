@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from .core.callback import ENCODINGS
-from .core.config import DEFAULT_PROGRESSION, ConfigError, GatewayConfig, RetryPolicy, Step
+from .core.config import (
+    DEFAULT_BALANCE,
+    DEFAULT_PROGRESSION,
+    ConfigError,
+    GatewayConfig,
+    RetryPolicy,
+    Step,
+)
 from .core.protocol import Format, Rejection, parse_callback_codes
 from .core.status import LANGUAGES
 from .server.runtime import MockServer
@@ -99,7 +106,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="IP",
         help="only these client addresses may send (repeatable)",
     )
-    account.add_argument("--balance", type=_money, default=Decimal("10000"))
+    account.add_argument(
+        "--balance",
+        type=_money,
+        default=DEFAULT_BALANCE,
+        help="starting balance (default 1000000000: a load run never runs dry)",
+    )
     account.add_argument("--currency", default="HUF")
     account.add_argument(
         "--unit-price",

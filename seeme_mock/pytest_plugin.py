@@ -7,6 +7,7 @@ a project needs. One server per session (per xdist worker), a fresh gateway per 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,13 +75,15 @@ def seeme_mock(request: pytest.FixtureRequest, seeme_mock_server: SeemeMock) -> 
             pytest.fail("@pytest.mark.seeme takes keyword arguments only", pytrace=False)
         settings.update(marker.kwargs)
     clock: ClockKind = settings.pop("clock", "manual")
-    unknown = sorted(set(settings) - set(_CONFIG_FIELDS))
-    if unknown:
-        pytest.fail(
-            f"@pytest.mark.seeme got unknown settings {unknown}; "
-            f"valid: clock, {', '.join(_CONFIG_FIELDS)}",
-            pytrace=False,
-        )
+    for name in settings:
+        if name not in _CONFIG_FIELDS:
+            close = difflib.get_close_matches(name, ("clock", *_CONFIG_FIELDS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            pytest.fail(
+                f"@pytest.mark.seeme got an unknown setting {name!r}{hint}; "
+                f"valid: clock, {', '.join(_CONFIG_FIELDS)}",
+                pytrace=False,
+            )
     try:
         config = GatewayConfig(**settings)
         seeme_mock_server.reset(config, clock=clock)

@@ -16,7 +16,14 @@ from .callback import ENCODINGS
 from .protocol import Format
 from .status import LANGUAGES, STATUS_CODES
 
-__all__ = ["DEFAULT_PROGRESSION", "ConfigError", "GatewayConfig", "RetryPolicy", "Step"]
+__all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_PROGRESSION",
+    "ConfigError",
+    "GatewayConfig",
+    "RetryPolicy",
+    "Step",
+]
 
 
 class ConfigError(ValueError):
@@ -53,6 +60,8 @@ class RetryPolicy:
             )
 
 
+DEFAULT_BALANCE = Decimal("1000000000")
+"""Enough that a long load run never hits code 7; set a small one to test it."""
 DEFAULT_PROGRESSION = (Step(3, 1.0), Step(4, 2.0), Step(6, 3.0))
 
 
@@ -64,7 +73,7 @@ class GatewayConfig:
     """Sender IDs approved in the account; None approves every well-formed one."""
     allowed_ips: frozenset[str] = frozenset()
     """Client addresses that may send; empty allows all (``method=setip`` adds)."""
-    balance: Decimal = Decimal("10000")
+    balance: Decimal = DEFAULT_BALANCE
     currency: str = "HUF"
     unit_price: Decimal = Decimal("13.90")
     default_format: Format = Format.STRING

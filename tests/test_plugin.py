@@ -1,0 +1,216 @@
+"""The pytest plugin as users meet it: sample projects run with pytester."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+SEND_HELPERS = """
+import json, urllib.parse, urllib.request
+
+KEY = "c2415537c8fca33feab37f0017faddf1fe5a"
+
+def send(mock, **params):
+    query = urllib.parse.urlencode({"key": KEY, "number": "36301234567", "message": "Hi",
+                                    "format": "json", **params})
+    with urllib.request.urlopen(f"{mock.url}/gateway?{query}") as response:
+        return json.load(response)
+"""
+
+
+def test_readme_quickstart_passes_in_an_empty_project(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_quickstart=(EXAMPLES / "test_readme_quickstart.py").read_text())
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_each_test_gets_fresh_state_on_one_server(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        from conftest import send
+        urls = set()
+
+        def test_one(seeme_mock):
+            urls.add(seeme_mock.url)
+            assert send(seeme_mock)["result"] == "OK"
+            assert len(seeme_mock.messages) == 1
+
+        def test_two(seeme_mock):
+            urls.add(seeme_mock.url)
+            assert seeme_mock.messages == []
+            assert len(urls) == 1
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_marker_settings_and_ini_and_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makeini("[pytest]\nseeme_language = cs\n")
+    pytester.makepyfile(
+        """
+        import pytest
+        from decimal import Decimal
+        from conftest import send
+
+        def test_language_from_ini_or_command_line(seeme_mock, request):
+            assert seeme_mock.config.language == request.config.getoption("seeme_language") or "cs"
+
+        @pytest.mark.seeme(language="hu", unit_price=Decimal("20"))
+        def test_marker_wins(seeme_mock):
+            assert seeme_mock.config.language == "hu"
+            assert send(seeme_mock)["price"] == 20
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest("--seeme-language", "sk").assert_outcomes(passed=2)
+
+
+def test_a_bad_option_value_lists_the_valid_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(seeme_mock): pass")
+    result = pytester.runpytest("--seeme-language", "de")
+    result.stderr.fnmatch_lines(
+        ["*'de' is not a valid seeme_language. Valid values: en, hu, ro, sk, cs*"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_an_unknown_marker_setting_fails_with_the_valid_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.seeme(langauge="hu")
+        def test_x(seeme_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*unknown setting 'langauge' (did you mean 'language'?); valid: clock, keys,*"]
+    )
+
+
+def test_real_clock_wait_and_a_failed_wait_explains(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        import pytest
+        from seeme_mock import SeemeMockError, Step
+        from conftest import send
+
+        FAST = (Step(3, 0.01), Step(4, 0.02), Step(6, 0.03))
+
+        @pytest.mark.seeme(clock="real", progression=FAST)
+        def test_real_clock(seeme_mock, httpserver):
+            httpserver.expect_request("/dlr").respond_with_data("")
+            dlr = httpserver.url_for("/dlr")
+            send(seeme_mock, reference="r", callback="3,4,6", callbackurl=dlr)
+            done = seeme_mock.wait_for_callbacks(reference="r", codes=[6], timeout=10)
+            assert [c.code for c in done] == [6]
+
+        @pytest.mark.seeme(clock="real", progression=FAST)
+        def test_wait_failure(seeme_mock):
+            send(seeme_mock, reference="r", callback="6", callbackurl="http://127.0.0.1:9/dlr")
+            with pytest.raises(SeemeMockError) as failure:
+                seeme_mock.wait_for_callbacks(reference="r", codes=[6], timeout=0.5)
+            assert "waited 0.5 s for callbacks [6] of reference 'r'" in str(failure.value)
+            assert "code=6: pending; attempts: ClientConnectorError" in str(failure.value)
+
+        def test_manual_wait_gives_up_a_dead_receiver_in_virtual_time(seeme_mock):
+            send(seeme_mock, reference="r", callback="6", callbackurl="http://127.0.0.1:9/dlr")
+            with pytest.raises(SeemeMockError) as failure:
+                seeme_mock.wait_for_callbacks(reference="r", timeout=600)
+            assert "code=6: failed (no 2xx answer after 6 attempts)" in str(failure.value)
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_assert_sent_lists_near_misses(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        from conftest import send
+
+        def test_near_miss(seeme_mock):
+            send(seeme_mock, number="36201234567", message="Your code: 1234")
+            send(seeme_mock, number="3620")
+            seeme_mock.assert_sent(number="36301234567", text="1234")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*SeemeMockError: expected a send with number='36301234567', text='1234' at least "
+            "once, found 0",
+            "*other sends:",
+            "*number='36201234567' text='Your code: 1234'",
+            "*sends the gateway refused:",
+            "*code 3 (The number must be in international format)*",
+        ]
+    )
+
+
+def test_asgi_delivery(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        from conftest import send
+
+        seen = []
+
+        async def app(scope, receive, send_):
+            seen.append(scope["path"] + "?" + scope["query_string"].decode())
+            await send_({"type": "http.response.start", "status": 200, "headers": []})
+            await send_({"type": "http.response.body", "body": b""})
+
+        def test_asgi(seeme_mock):
+            seeme_mock.deliver_to(app, path="/hooks/seeme")
+            send(seeme_mock, callback="6")
+            seeme_mock.advance(3)
+            assert len(seen) == 1 and seen[0].startswith("/hooks/seeme?reference=&number=")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_crashing_dlr_handler_is_recorded_and_retried(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        from conftest import send
+
+        def app(environ, start_response):
+            raise KeyError("reference")
+
+        def test_crash(seeme_mock):
+            seeme_mock.deliver_to(app)
+            send(seeme_mock, callback="6")
+            seeme_mock.advance(600)
+            [callback] = seeme_mock.callbacks
+            assert callback.state.value == "failed"
+            assert callback.attempts[0].error == "the app raised KeyError: 'reference'"
+            assert len(callback.attempts) == 6
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_without_pytest_as_a_context_manager() -> None:
+    import json
+    import urllib.request
+
+    from seeme_mock import SeemeMock
+
+    with SeemeMock() as mock:
+        key = "c2415537c8fca33feab37f0017faddf1fe5a"
+        url = f"{mock.url}/gateway?key={key}&method=balance&format=json"
+        with urllib.request.urlopen(url) as response:
+            assert json.load(response)["balance"] == "1000000000.000"
+        mock.check()
