@@ -36,6 +36,16 @@ def _money(value: str) -> Decimal:
     return amount
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of at least 1")
+    return number
+
+
 def _codes(value: str) -> frozenset[int]:
     try:
         return parse_callback_codes(value)
@@ -71,13 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     net.add_argument("--port", type=int, default=8080, help="0 picks a free port (default 8080)")
     net.add_argument(
         "--connections",
-        type=int,
+        type=_positive,
         default=64,
         help="callback connections and sender tasks (default 64)",
     )
     net.add_argument(
         "--max-backlog",
-        type=int,
+        type=_positive,
         default=10_000,
         help="due callbacks waiting to be sent before sends get code 8",
     )
@@ -210,7 +220,15 @@ async def _serve(server: MockServer) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as exc:
+        print(
+            f"seeme-mock cannot listen on {server.host}:{server.port}: {exc.strerror}; "
+            "choose another --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
     print(f"seeme-mock listening on {server.url}/gateway", flush=True)
     await stop.wait()
     pending = await server.stop()

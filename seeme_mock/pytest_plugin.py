@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from .core.callback import ENCODINGS
 from .core.config import ConfigError, GatewayConfig
 from .core.status import LANGUAGES
 from .testing import CLOCKS, ClockKind, SeemeMock
@@ -22,7 +23,7 @@ __all__ = ["seeme_mock", "seeme_mock_server"]
 _OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "clock": ("manual (default) or real", CLOCKS),
     "language": ("status text language", LANGUAGES),
-    "encoding": ("charset of callback texts, e.g. iso-8859-2 (default) or utf-8", None),
+    "encoding": ("charset of callback texts (default iso-8859-2)", ENCODINGS),
     "callback_url": ("default callback URL when a send names none", None),
 }
 _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GatewayConfig))

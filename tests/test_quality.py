@@ -36,5 +36,11 @@ def test_public_api_is_sorted_and_complete() -> None:
         assert hasattr(seeme_mock, name), name
 
 
+def test_readme_shows_the_quickstart_test_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / "tests" / "examples" / "test_readme_quickstart.py").read_text()
+    assert f"```python\n{example}```" in readme
+
+
 def test_py_typed_ships() -> None:
     assert (Path(seeme_mock.__file__).parent / "py.typed").exists()
