@@ -1,8 +1,10 @@
 """seeme-mock: a faithful, deterministic stand-in for the SeeMe SMS Gateway."""
 
 from .core.clock import Clock, ManualClock, RealClock
-from .core.config import GatewayConfig, RetryPolicy, Step
+from .core.config import GatewayConfig, RetryPolicy
 from .core.gateway import Attempt, Callback, CallbackState, Gateway, Message
+from .core.scenario import Scenario, Step
+from .core.scenario_toml import ScenarioError, load_scenario_files, parse_scenarios
 from .server.runtime import MockServer
 from .testing import SeemeMock, SeemeMockError
 
@@ -18,7 +20,11 @@ __all__ = [
     "MockServer",
     "RealClock",
     "RetryPolicy",
+    "Scenario",
+    "ScenarioError",
     "SeemeMock",
     "SeemeMockError",
     "Step",
+    "load_scenario_files",
+    "parse_scenarios",
 ]

@@ -17,9 +17,9 @@ from .core.config import (
     ConfigError,
     GatewayConfig,
     RetryPolicy,
-    Step,
 )
 from .core.protocol import Format, Rejection, parse_callback_codes
+from .core.scenario import Step
 from .core.status import LANGUAGES
 from .server.runtime import MockServer
 
@@ -66,7 +66,8 @@ def _delays(value: str) -> tuple[Step, ...]:
             "e.g. 1,2,3"
         )
     return tuple(
-        Step(step.code, delay) for step, delay in zip(DEFAULT_PROGRESSION, delays, strict=True)
+        Step(step.code, delay, since_send=True)
+        for step, delay in zip(DEFAULT_PROGRESSION, delays, strict=True)
     )
 
 

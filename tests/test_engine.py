@@ -18,7 +18,7 @@ def gateway(**config: object) -> tuple[Gateway, ManualClock]:
 
 
 def send(gw: Gateway, **params: str) -> None:
-    reply, _ = gw.handle({"key": VALID_KEY, "number": "36301234567", "message": "Hi", **params})
+    reply, _, _ = gw.handle({"key": VALID_KEY, "number": "36301234567", "message": "Hi", **params})
     assert reply.ok, reply
 
 

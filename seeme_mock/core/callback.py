@@ -12,6 +12,7 @@ charset (ISO-8859-2 by default: it covers every language SeeMe speaks).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,9 +20,13 @@ from urllib.parse import quote_plus, urlsplit
 
 from .protocol import format_money
 
-__all__ = ["ENCODINGS", "CallbackParams", "callback_url", "encode_callback_query"]
+__all__ = ["ENCODINGS", "PARAMETERS", "CallbackParams", "callback_url", "encode_callback_query"]
 
 ENCODINGS = ("iso-8859-2", "utf-8", "windows-1250", "iso-8859-1")
+PARAMETERS = (
+    "reference", "number", "sender", "code", "message", "price", "timestamp", "mccmnc", "split",
+)  # fmt: skip
+"""Every callback parameter, in the order of SeeMe's example."""
 
 
 @dataclass(frozen=True)
@@ -49,21 +54,36 @@ def _encode_text(text: str, encoding: str) -> bytes:
     return bytes(out)
 
 
-def encode_callback_query(params: CallbackParams, encoding: str = "iso-8859-2") -> str:
-    """The query string, parameters in the order of SeeMe's example."""
-    pairs: list[tuple[str, str]] = [("reference", params.reference), ("number", params.number)]
-    if params.sender:
-        pairs.append(("sender", params.sender))
-    pairs += [
-        ("code", str(params.code)),
-        ("message", params.message),
-        ("price", format_money(params.price)),
-        ("timestamp", params.timestamp.strftime("%Y-%m-%d %H:%M:%S")),
-    ]
-    if params.mccmnc is not None:
-        pairs.append(("mccmnc", str(params.mccmnc)))
-    pairs.append(("split", str(params.split)))
-    return "&".join(f"{name}={quote_plus(_encode_text(value, encoding))}" for name, value in pairs)
+def encode_callback_query(
+    params: CallbackParams,
+    encoding: str = "iso-8859-2",
+    include: Collection[str] | None = None,
+) -> str:
+    """The query string, parameters in the order of SeeMe's example.
+
+    By default ``sender`` and ``mccmnc`` are left out when empty, as in the
+    example; ``include`` names exactly which parameters to send instead."""
+    values = {
+        "reference": params.reference,
+        "number": params.number,
+        "sender": params.sender,
+        "code": str(params.code),
+        "message": params.message,
+        "price": format_money(params.price),
+        "timestamp": params.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
+        "mccmnc": "" if params.mccmnc is None else str(params.mccmnc),
+        "split": str(params.split),
+    }
+    if include is None:
+        include = [name for name in PARAMETERS if values[name] or name not in _OPTIONAL]
+    return "&".join(
+        f"{name}={quote_plus(_encode_text(values[name], encoding))}"
+        for name in PARAMETERS
+        if name in include
+    )
+
+
+_OPTIONAL = frozenset({"sender", "mccmnc"})
 
 
 def callback_url(base: str, query: str) -> str:

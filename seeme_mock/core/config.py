@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .callback import ENCODINGS
 from .protocol import Format
+from .scenario import PROGRESSIONS, Scenario, Step
 from .status import LANGUAGES, STATUS_CODES
 
 __all__ = [
@@ -22,20 +23,11 @@ __all__ = [
     "ConfigError",
     "GatewayConfig",
     "RetryPolicy",
-    "Step",
 ]
 
 
 class ConfigError(ValueError):
     """A setting that cannot work; the text says which and what would."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """Status ``code`` reached ``delay`` seconds after the send."""
-
-    code: int
-    delay: float
 
 
 @dataclass(frozen=True)
@@ -62,7 +54,8 @@ class RetryPolicy:
 
 DEFAULT_BALANCE = Decimal("1000000000")
 """Enough that a long load run never hits code 7; set a small one to test it."""
-DEFAULT_PROGRESSION = (Step(3, 1.0), Step(4, 2.0), Step(6, 3.0))
+DEFAULT_PROGRESSION = PROGRESSIONS["delivered"]
+"""3, 4 and 6, a second apart: what every send does that no scenario claims."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +77,13 @@ class GatewayConfig:
     timezone: str = "Europe/Budapest"
     send_mccmnc: bool = True
     progression: tuple[Step, ...] = DEFAULT_PROGRESSION
+    """What happens to a send no scenario matches."""
+    scenarios: tuple[Scenario, ...] = ()
+    """Tried in order of priority (higher first), then as given."""
+    magic_numbers: bool = True
+    """Built-in test numbers (``...99900CC`` and friends) after your own scenarios."""
+    seed: int = 0
+    """For branches and jitter, unless a scenario file sets its own."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_parts: int = 3
     timestamp: Literal["status", "attempt"] = "status"
@@ -113,7 +113,8 @@ class GatewayConfig:
         if bad:
             raise ConfigError(f"status codes must be 1..10, got {bad}")
         delays = [step.delay for step in self.progression]
-        if any(d < 0 for d in delays) or delays != sorted(delays):
+        since_send = [step.delay for step in self.progression if step.since_send]
+        if any(d < 0 for d in delays) or since_send != sorted(since_send):
             raise ConfigError(f"progression delays must be >= 0 and increasing, got {delays}")
         if self.unit_price < 0:
             raise ConfigError(f"unit price must be >= 0, got {self.unit_price}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import ipaddress
 import itertools
+import random
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 from .callback import CallbackParams, callback_url, encode_callback_query
 from .clock import Clock
 from .config import GatewayConfig
+from .magic import MAGIC_NUMBERS
 from .operators import mccmnc_for
 from .protocol import (
     SUCCESS_TEXT,
@@ -40,10 +42,12 @@ from .protocol import (
     key_passes_checksum,
     parse_callback_codes,
 )
+from .scenario import Branch, Plan, Scenario
 from .sms import Charset, SmsParts, split_sms
 from .status import status_text
 
 __all__ = [
+    "Answer",
     "Attempt",
     "Callback",
     "CallbackState",
@@ -80,7 +84,8 @@ class Callback:
     message: Message = field(repr=False)
     code: int
     due: float
-    """When the status happened, and so when the first attempt is due."""
+    """When the first attempt is due (the status time, unless a fault makes it late)."""
+    status_at: float
     attempts: list[Attempt] = field(default_factory=list)
     state: CallbackState = CallbackState.PENDING
     failure: str | None = None
@@ -100,14 +105,18 @@ class Message:
     number: str
     text: str
     sms: SmsParts
+    parts: int
+    """As billed and reported: the text's own parts unless a scenario says otherwise."""
     price: Decimal
     sender: str
     reference: str
     callback_url: str | None
     callback_codes: frozenset[int]
     mccmnc: int | None
+    scenario: Scenario = field(repr=False)
     statuses: list[StatusChange] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
+    _plan: tuple[tuple[int, float], ...] = field(default=(), repr=False)
     _next_step: int = field(default=0, repr=False)
     _outbox: deque[Callback] = field(default_factory=deque, repr=False)
 
@@ -124,6 +133,14 @@ class Rejected:
     params: Mapping[str, str]
     code: int
     message: str
+
+
+class Answer(NamedTuple):
+    """The reply, its format, and how long to wait before giving it."""
+
+    reply: Reply
+    format: Format
+    delay: float = 0.0
 
 
 class Dispatch(NamedTuple):
@@ -145,6 +162,9 @@ class Gateway:
         self._ids = itertools.count(1)
         self._order = itertools.count()
         self._timers: list[tuple[float, int, Message | Callback]] = []
+        magic = MAGIC_NUMBERS if config.magic_numbers else ()
+        self._scenarios = (*sorted(config.scenarios, key=lambda s: -s.priority), *magic)
+        self._default = Scenario("default", (Branch(1.0, config.progression),))
         self.reset()
 
     def reset(self) -> None:
@@ -155,37 +175,40 @@ class Gateway:
         self.spent = Decimal(0)
         self.allowed_ips = set(self.config.allowed_ips)
         self._timers.clear()
+        self._matched: dict[str, int] = {}
 
     # -- requests ---------------------------------------------------------------
 
     def handle(
         self, params: Mapping[str, str], client_ip: str = "", *, overloaded: bool = False
-    ) -> tuple[Reply, Format]:
+    ) -> Answer:
         """Answer one call to the send endpoint. ``overloaded`` means the transport is behind."""
         fmt = Format.from_param(params.get("format"), self.config.default_format)
         try:
-            reply = self._route(params, client_ip, overloaded)
+            reply, delay = self._route(params, client_ip, overloaded)
         except Rejection as rejection:
             self.rejections.append(
                 Rejected(self.clock.now(), dict(params), rejection.code, rejection.message)
             )
-            reply = Reply.error(rejection)
-        return reply, fmt
+            return Answer(Reply.error(rejection), fmt, rejection.delay)
+        return Answer(reply, fmt, delay)
 
-    def _route(self, params: Mapping[str, str], client_ip: str, overloaded: bool) -> Reply:
+    def _route(
+        self, params: Mapping[str, str], client_ip: str, overloaded: bool
+    ) -> tuple[Reply, float]:
         self._authenticate(_required(params, "key"))
         method = params.get("method") or "sms"
         if method == "balance":
-            return self._balance_reply()
+            return self._balance_reply(), 0.0
         if method == "setip":
-            return self._set_ip(_required(params, "ip"))
+            return self._set_ip(_required(params, "ip")), 0.0
         if method != "sms":
             raise Rejection(1, parameter="method")
         if self.allowed_ips and client_ip not in self.allowed_ips:
             raise Rejection(13, ip=client_ip)
         if overloaded:
             raise Rejection(8)
-        return self._send(params)
+        return self._send(params, client_ip)
 
     def _authenticate(self, key: str) -> None:
         if self.config.keys:
@@ -219,7 +242,7 @@ class Gateway:
         self.allowed_ips.add(ip)
         return Reply({"result": "OK", "code": 0, "message": f"Your {ip} IP address is allowed"})
 
-    def _send(self, params: Mapping[str, str]) -> Reply:
+    def _send(self, params: Mapping[str, str], client_ip: str) -> tuple[Reply, float]:
         number = _required(params, "number")
         if not number.isascii() or not number.isdigit():
             raise Rejection(2, parameter="number")
@@ -229,8 +252,8 @@ class Gateway:
         if has_undecodable_bytes(text):
             raise Rejection(12)
         sms = split_sms(text)
+        limit = self.config.max_parts * sms.charset.multi_part
         if sms.count > self.config.max_parts:
-            limit = self.config.max_parts * sms.charset.multi_part
             raise Rejection(6 if sms.charset is Charset.GSM7 else 16, limit=limit)
         sender = params.get("sender", "")
         if sender and (
@@ -247,37 +270,81 @@ class Gateway:
         url = params.get("callbackurl") or self.config.callback_url
         if url and not _is_http_url(url):
             raise Rejection(17)
-        price = self.config.unit_price * sms.count
+        reference = params.get("reference", "")
+        scenario = self._choose(number, sender, text, reference)
+        answer = scenario.send
+        if answer.error is not None:
+            raise Rejection(
+                answer.error,
+                delay=answer.delay,
+                parameter="number",
+                balance=format_money(self.balance, 3),
+                spendable=format_money(self.balance, 3),
+                sender=sender,
+                ip=client_ip,
+                callback=params.get("callback", ""),
+                limit=limit,
+            )
+        parts = answer.parts or sms.count
+        price = answer.price if answer.price is not None else self.config.unit_price * parts
         if price > self.balance:
-            raise Rejection(7, balance=format_money(self.balance, 3))
+            raise Rejection(7, delay=answer.delay, balance=format_money(self.balance, 3))
         self.balance -= price
         self.spent += price
+        now = self.clock.now()
         message = Message(
             id=next(self._ids),
-            received_at=self.clock.now(),
+            received_at=now,
             number=number,
             text=text,
             sms=sms,
+            parts=parts,
             price=price,
             sender=sender,
-            reference=params.get("reference", ""),
+            reference=reference,
             callback_url=url,
             callback_codes=codes,
             mccmnc=mccmnc_for(number),
+            scenario=scenario,
         )
-        self.messages.append(message)
-        self._schedule_step(message)
+        self._start(message, scenario.plan(self._random(scenario), now, codes))
         return Reply(
             {
                 "result": "OK",
                 "price": float(price),
                 "code": 0,
                 "message": SUCCESS_TEXT,
-                "charset": sms.charset.value,
-                "split": sms.count,
+                "charset": (answer.charset or sms.charset).value,
+                "split": parts,
                 "length": sms.length,
             }
-        )
+        ), answer.delay
+
+    def _choose(self, number: str, sender: str, text: str, reference: str) -> Scenario:
+        for scenario in self._scenarios:
+            if scenario.match.matches(number, sender, text, reference):
+                return scenario
+        return self._default
+
+    def _random(self, scenario: Scenario) -> random.Random:
+        """A generator of its own per message: outcomes depend on the seed, the scenario
+        and how many sends it took before, never on other traffic."""
+        count = self._matched[scenario.name] = self._matched.get(scenario.name, 0) + 1
+        seed = self.config.seed if scenario.seed is None else scenario.seed
+        return random.Random(f"{seed}/{scenario.name}/{count}")
+
+    def _start(self, message: Message, plan: Plan) -> None:
+        self.messages.append(message)
+        message._plan = plan.statuses
+        message.callbacks = [
+            Callback(message, planned.code, planned.due, planned.status_at)
+            for planned in plan.callbacks
+        ]
+        message._outbox.extend(message.callbacks)
+        if plan.statuses:
+            self._push(plan.statuses[0][1], message)
+        if message._outbox:
+            self._push(message._outbox[0].due, message._outbox[0])
 
     # -- time -------------------------------------------------------------------
 
@@ -287,11 +354,7 @@ class Gateway:
 
     def count_pending_callbacks(self, messages: Iterable[Message] | None = None) -> int:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
-        steps = self.config.progression
-        return sum(
-            len(m._outbox) + sum(step.code in m.callback_codes for step in steps[m._next_step :])
-            for m in (self.messages if messages is None else messages)
-        )
+        return sum(len(m._outbox) for m in (self.messages if messages is None else messages))
 
     def collect_due(self) -> list[Dispatch]:
         """Advance every progression to the clock's now; return the callbacks to send."""
@@ -323,23 +386,12 @@ class Gateway:
     def _push(self, when: float, item: Message | Callback) -> None:
         heapq.heappush(self._timers, (when, next(self._order), item))
 
-    def _schedule_step(self, message: Message) -> None:
-        if message._next_step < len(self.config.progression):
-            step = self.config.progression[message._next_step]
-            self._push(message.received_at + step.delay, message)
-
     def _reach_next_status(self, message: Message) -> None:
-        step = self.config.progression[message._next_step]
+        code, at = message._plan[message._next_step]
         message._next_step += 1
-        at = message.received_at + step.delay
-        message.statuses.append(StatusChange(step.code, at))
-        if step.code in message.callback_codes:
-            callback = Callback(message, step.code, at)
-            message.callbacks.append(callback)
-            message._outbox.append(callback)
-            if len(message._outbox) == 1:
-                self._push(at, callback)
-        self._schedule_step(message)
+        message.statuses.append(StatusChange(code, at))
+        if message._next_step < len(message._plan):
+            self._push(message._plan[message._next_step][1], message)
 
     def _dispatch(self, callback: Callback, now: float) -> Dispatch | None:
         message = callback.message
@@ -347,19 +399,28 @@ class Gateway:
             self._give_up(callback, "no callbackurl in the send and no default callback URL set")
             self._next_in_outbox(message)
             return None
-        when = callback.due if self.config.timestamp == "status" else now
+        when = callback.status_at if self.config.timestamp == "status" else now
+        custom = message.scenario.callback
+        text = custom.texts.get(callback.code) or status_text(
+            callback.code, custom.language or self.config.language
+        )
+        mccmnc = message.mccmnc if self.config.send_mccmnc else None
+        if custom.mccmnc is not None:
+            mccmnc = custom.mccmnc or None
         params = CallbackParams(
             reference=message.reference,
             number=message.number,
             sender=message.sender,
             code=callback.code,
-            message=status_text(callback.code, self.config.language),
-            price=message.price,
+            message=text,
+            price=message.price if custom.price is None else custom.price,
             timestamp=datetime.fromtimestamp(when, self._zone).replace(tzinfo=None),
-            mccmnc=message.mccmnc if self.config.send_mccmnc else None,
-            split=message.sms.count,
+            mccmnc=mccmnc,
+            split=message.parts,
         )
-        query = encode_callback_query(params, self.config.encoding)
+        query = encode_callback_query(
+            params, custom.encoding or self.config.encoding, custom.params
+        )
         return Dispatch(callback, callback_url(message.callback_url, query))
 
     def _give_up(self, callback: Callback, why: str) -> None:

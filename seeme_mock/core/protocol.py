@@ -63,8 +63,10 @@ SUCCESS_TEXT = "Your message has been successfully received by the Gateway."
 class Rejection(Exception):
     """A send SeeMe refuses: answered with HTTP 200, result ERR, code and text."""
 
-    def __init__(self, code: int, **fields: object) -> None:
+    def __init__(self, code: int, *, delay: float = 0.0, **fields: object) -> None:
         self.code = code
+        self.delay = delay
+        """Seconds to wait before answering: a scenario's slow gateway."""
         self.message = ERROR_TEXTS[code].format(**fields)
         super().__init__(f"{code}: {self.message}")
 

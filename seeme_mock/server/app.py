@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -22,10 +23,11 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
         gateway = dispatcher.gateway
         params = parse_params(request.rel_url.raw_query_string)
         fmt = Format.from_param(params.get("format"), gateway.config.default_format)
+        delay = 0.0
         try:
             if request.method == "POST":
                 params.update(parse_params(await request.read()))
-            reply, fmt = gateway.handle(
+            reply, fmt, delay = gateway.handle(
                 params, request.remote or "", overloaded=dispatcher.overloaded
             )
             dispatcher.wake()
@@ -35,6 +37,8 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
             reply = Reply.error(Rejection(8))
         if log.isEnabledFor(logging.INFO):
             _log_send(params, reply)
+        if delay:
+            await asyncio.sleep(delay)  # real seconds: it is the SUT's timeout under test
         body, content_type = render(reply, fmt)
         return web.Response(body=body, content_type=content_type, charset="utf-8")
 
