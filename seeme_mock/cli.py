@@ -20,6 +20,7 @@ from .core.config import (
 )
 from .core.protocol import Format, Rejection, parse_callback_codes
 from .core.scenario import Step
+from .core.scenario_toml import ScenarioError, load_scenario_files
 from .core.status import LANGUAGES
 from .server.runtime import MockServer
 
@@ -76,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="seeme-mock", description="A stand-in for the SeeMe SMS Gateway, for tests."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser(
+        "check", help="validate scenario files; prints file:line:col for each problem"
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        default=["scenarios"],
+        metavar="PATH",
+        help="files or folders of *.toml (default: scenarios/)",
+    )
     serve = commands.add_parser("serve", help="run the gateway as an HTTP server")
     net = serve.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -143,6 +154,21 @@ def _parser() -> argparse.ArgumentParser:
         help="longest message in parts (default 3: 459 GSM-7 / 201 UCS-2)",
     )
 
+    scenarios = serve.add_argument_group("scenarios")
+    scenarios.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="scenario file or folder (repeatable, in precedence order)",
+    )
+    scenarios.add_argument(
+        "--seed", type=int, default=0, help="seed for branches and jitter (default 0)"
+    )
+    scenarios.add_argument(
+        "--no-magic-numbers", action="store_true", help="switch off the built-in magic test numbers"
+    )
+
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-url", help="where callbacks go when a send names no URL")
     callbacks.add_argument(
@@ -191,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> GatewayConfig:
     return GatewayConfig(
+        scenarios=load_scenario_files(args.scenarios),
+        magic_numbers=not args.no_magic_numbers,
+        seed=args.seed,
         keys=frozenset(args.key),
         allowed_senders=frozenset(args.senders) if args.senders else None,
         allowed_ips=frozenset(args.allow_ip),
@@ -236,11 +265,30 @@ async def _serve(server: MockServer) -> None:
     print(f"seeme-mock stopped; {pending} callbacks were still pending", flush=True)
 
 
+def _check(paths: list[str]) -> int:
+    try:
+        scenarios = load_scenario_files(paths)
+    except ScenarioError as exc:
+        print(exc)
+        return 1
+    print(f"{len(scenarios)} scenarios OK")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args.paths)
     try:
         config = _config(args)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        print(
+            "seeme-mock serve: the scenarios above are invalid; fix them and start again",
+            file=sys.stderr,
+        )
+        return 1
     except ConfigError as exc:
         parser.error(str(exc))
     logging.basicConfig(

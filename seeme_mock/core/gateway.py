@@ -19,7 +19,7 @@ import random
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -162,9 +162,13 @@ class Gateway:
         self._ids = itertools.count(1)
         self._order = itertools.count()
         self._timers: list[tuple[float, int, Message | Callback]] = []
+        default = (Branch(1.0, config.progression),)
         magic = MAGIC_NUMBERS if config.magic_numbers else ()
-        self._scenarios = (*sorted(config.scenarios, key=lambda s: -s.priority), *magic)
-        self._default = Scenario("default", (Branch(1.0, config.progression),))
+        self._scenarios = tuple(
+            scenario if scenario.branches else replace(scenario, branches=default)
+            for scenario in (*sorted(config.scenarios, key=lambda s: -s.priority), *magic)
+        )
+        self._default = Scenario("default", default)
         self.reset()
 
     def reset(self) -> None:

@@ -56,7 +56,12 @@ _DELAY = re.compile(
     r"\s*(?P<number>\d+(?:\.\d+)?)\s*"
     r"(?P<unit>ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*"
 )
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNITS = {
+    **dict.fromkeys(("ms",), 0.001),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hour", "hours"), 3600.0),
+}
 _PATTERN_KINDS: tuple[PatternKind, ...] = (
     "exact", "prefix", "suffix", "glob", "regex", "contains",
 )  # fmt: skip
@@ -83,11 +88,7 @@ def parse_delay(value: object) -> float:
     if isinstance(value, str):
         found = _DELAY.fullmatch(value)
         if found:
-            unit = (found["unit"] or "s").rstrip("s") or "s"
-            unit = {"sec": "s", "second": "s", "min": "m", "minute": "m", "hour": "h"}.get(
-                unit, unit
-            )
-            return float(found["number"]) * _UNITS[unit]
+            return float(found["number"]) * _UNITS[found["unit"] or "s"]
         if value.strip().startswith("-"):
             raise ValueError(f"{value!r} is negative")
     raise ValueError(f"{value!r} is not a delay")
