@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qsl
@@ -16,7 +17,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conftest import VALID_KEY, Serve
-from seeme_mock import CallbackState, GatewayConfig
+from seeme_mock import CallbackState, GatewayConfig, MockServer, Step
+from seeme_mock.server.thread import ServerThread
 
 
 def received(httpserver: HTTPServer) -> list[dict[str, str]]:
@@ -181,3 +183,28 @@ def test_the_cli_reports_pending_callbacks_on_sigint(
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
     assert "seeme-mock stopped; 3 callbacks were still pending" in out
+
+
+def test_stopping_lets_a_callback_on_the_wire_finish(
+    client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(request: Request) -> Response:
+        entered.set()
+        release.wait(10)
+        return Response("")
+
+    httpserver.expect_request("/dlr").respond_with_handler(slow)
+    config = GatewayConfig(progression=(Step(6, 0.0),))
+    server = ServerThread(MockServer(config)).start()
+    send(client, server.server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
+    assert entered.wait(10)
+    stopped: list[int] = []
+    stopper = threading.Thread(target=lambda: stopped.append(server.stop()))
+    stopper.start()
+    release.set()
+    stopper.join(20)
+    assert stopped == [0]
+    [callback] = server.server.gateway.messages[0].callbacks
+    assert callback.state is CallbackState.DELIVERED

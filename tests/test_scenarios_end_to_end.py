@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 
 from conftest import START, VALID_KEY, Serve
 from seeme_mock import GatewayConfig, ManualClock, load_scenario_files, parse_scenarios
-from seeme_mock.core.gateway import Gateway
+from seeme_mock.core.gateway import Gateway, Message
 from seeme_mock.server.thread import ServerThread
 
 EXAMPLES = load_scenario_files([Path(__file__).resolve().parent.parent / "scenarios"])
@@ -103,7 +103,7 @@ def _by_reference(httpserver: HTTPServer) -> list[str]:
     return [found[f"load-{n}"] for n in range(300)]
 
 
-def _fresh_run(count: int) -> list[object]:
+def _fresh_run(count: int) -> list[Message]:
     """The same sends through a new engine: the seed makes the same picks."""
     engine = Gateway(GatewayConfig(scenarios=EXAMPLES), ManualClock(START))
     for n in range(count):

@@ -42,6 +42,10 @@ class Dispatcher:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
         self._progress = asyncio.Event()
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closing = False
 
     @property
     def manual(self) -> bool:
@@ -56,8 +60,14 @@ class Dispatcher:
         self._tasks = [asyncio.create_task(self._serve_queue()) for _ in range(self._workers)]
         self.wake()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop sending; attempts already on the wire get ``grace`` seconds to finish."""
+        self._closing = True
         self._disarm()
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except asyncio.TimeoutError:
+            log.warning("stopped with %d callback attempts still unanswered", self._busy)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -101,6 +111,8 @@ class Dispatcher:
 
     def _fire(self) -> None:
         self._timer = self._timer_due = None
+        if self._closing:
+            return
         for dispatch in self.gateway.collect_due():
             self._queue.put_nowait(dispatch)
         self.wake()
@@ -108,12 +120,21 @@ class Dispatcher:
     async def _serve_queue(self) -> None:
         while True:
             dispatch = await self._queue.get()
+            if self._closing:
+                continue
+            self._busy += 1
+            self._idle.clear()
             try:
                 await self._deliver(dispatch)
             except Exception as exc:  # a bug of ours: keep serving, surface it in check()
                 log.exception("callback delivery failed inside seeme-mock")
                 self._on_error(exc)
-            self.wake()
+            finally:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.set()
+            if not self._closing:
+                self.wake()
 
     async def _deliver(self, dispatch: Dispatch) -> None:
         gateway = self.gateway

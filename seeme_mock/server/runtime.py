@@ -64,12 +64,11 @@ class MockServer:
 
     async def stop(self) -> int:
         """Stop serving and sending; returns how many callbacks were still pending."""
-        pending = self.gateway.count_pending_callbacks()
-        await self.dispatcher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        return pending
+        await self.dispatcher.stop(grace=self.gateway.config.retry.timeout)
+        return self.gateway.count_pending_callbacks()
 
 
 def _family(host: str) -> socket.AddressFamily:
