@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig
 from .core.gateway import Callback, CallbackState, Gateway, Message, Rejected
+from .core.scenario_toml import load_scenario_files, parse_scenarios
 from .server.inprocess import AppKind, InProcessSender
 from .server.runtime import MockServer
 from .server.thread import ServerThread
@@ -78,6 +80,15 @@ class SeemeMock:
             config = dataclasses.replace(gateway.config, callback_url=f"http://testserver{path}")
             self._thread.call(lambda: setattr(gateway, "config", config))
         self._thread.run(self._thread.server.dispatcher.use_sender(InProcessSender(app, kind)))
+
+    def use_scenario(self, source: str | Path) -> None:
+        """Add scenarios for this test, before any others: a path to a TOML file or
+        folder, or the TOML text itself. Raises ScenarioError with file:line:col."""
+        if isinstance(source, Path) or not source.lstrip().startswith(("[", "#", "seed")):
+            scenarios = load_scenario_files([source])
+        else:
+            scenarios = parse_scenarios(source, "inline scenario")
+        self._thread.call(lambda: self._gateway.add_scenarios(scenarios))
 
     # -- what a test reads --------------------------------------------------------
 

@@ -91,7 +91,10 @@ def test_an_unknown_marker_setting_fails_with_the_valid_ones(pytester: pytest.Py
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*unknown setting 'langauge' (did you mean 'language'?); valid: clock, keys,*"]
+        [
+            "*unknown setting 'langauge' (did you mean 'language'?); "
+            "valid: clock, scenarios, scenario, keys,*"
+        ]
     )
 
 
@@ -214,3 +217,93 @@ def test_without_pytest_as_a_context_manager() -> None:
         with urllib.request.urlopen(url) as response:
             assert json.load(response)["balance"] == "1000000000.000"
         mock.check()
+
+
+UNDELIVERABLE = """
+[[scenario]]
+name = "vodafone fails"
+match = { number = { prefix = "3670" } }
+progression = "undeliverable"
+"""
+
+
+def test_scenarios_from_ini_command_line_marker_and_code(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.mkdir("scenarios")
+    pytester.path.joinpath("scenarios", "vodafone.toml").write_text(UNDELIVERABLE)
+    pytester.path.joinpath("stopped.toml").write_text(
+        '[[scenario]]\nname = "all stopped"\nprogression = "stopped"\n'
+    )
+    pytester.makeini("[pytest]\nseeme_scenarios = scenarios\n")
+    pytester.makepyfile(
+        f'''
+        import pytest
+        from conftest import send
+
+        def final(mock, number):
+            send(mock, number=number)
+            mock.advance(10)
+            return mock.messages[-1].status
+
+        def test_ini_or_command_line(seeme_mock, request):
+            expected = 2 if request.config.getoption("seeme_scenarios") else 7
+            assert final(seeme_mock, "36701234567") == expected
+
+        @pytest.mark.seeme(scenarios="stopped.toml")
+        def test_marker_paths(seeme_mock):
+            assert final(seeme_mock, "36701234567") == 2
+
+        @pytest.mark.seeme(scenario={UNDELIVERABLE!r})
+        def test_marker_inline_comes_before_the_project_scenarios(seeme_mock, request):
+            assert final(seeme_mock, "36701234567") == 7
+            expected = 2 if request.config.getoption("seeme_scenarios") else 6
+            assert final(seeme_mock, "36301234567") == expected
+
+        def test_use_scenario_in_code(seeme_mock):
+            seeme_mock.use_scenario('[[scenario]]\\nname = "x"\\nprogression = "error"\\n')
+            assert final(seeme_mock, "36301234567") == 1
+
+        def test_use_scenario_path(seeme_mock, pytestconfig):
+            seeme_mock.use_scenario(pytestconfig.rootpath / "stopped.toml")
+            assert final(seeme_mock, "36301234567") == 2
+        '''
+    )
+    pytester.runpytest().assert_outcomes(passed=5)
+    pytester.runpytest("--seeme-scenarios", "stopped.toml").assert_outcomes(passed=5)
+
+
+def test_a_bad_scenario_file_stops_the_run_with_its_position(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("bad.toml").write_text('[[scenario]]\nprogression = "delivred"\n')
+    pytester.makepyfile("def test_x(seeme_mock): pass")
+    result = pytester.runpytest("--seeme-scenarios", "bad.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bad.toml:2:1: unknown progression 'delivred'*"])
+
+
+def test_an_inline_scenario_error_fails_the_test_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.seeme(scenario='[[scenario]]\\nsteps = [{ code = 12 }]\\n')
+        def test_x(seeme_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_x scenario:2:12: a status code must be one of 1..10, got 12*"]
+    )
+
+
+def test_seed_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_seed(seeme_mock):
+            assert seeme_mock.config.seed == 42
+        """
+    )
+    pytester.runpytest("--seeme-seed", "42").assert_outcomes(passed=1)
+    result = pytester.runpytest("--seeme-seed", "many")
+    result.stderr.fnmatch_lines(["*'many' is not a valid seeme_seed. Valid values: integers*"])

@@ -162,13 +162,10 @@ class Gateway:
         self._ids = itertools.count(1)
         self._order = itertools.count()
         self._timers: list[tuple[float, int, Message | Callback]] = []
-        default = (Branch(1.0, config.progression),)
-        magic = MAGIC_NUMBERS if config.magic_numbers else ()
-        self._scenarios = tuple(
-            scenario if scenario.branches else replace(scenario, branches=default)
-            for scenario in (*sorted(config.scenarios, key=lambda s: -s.priority), *magic)
-        )
-        self._default = Scenario("default", default)
+        self._default = Scenario("default", (Branch(1.0, config.progression),))
+        self._mine: tuple[Scenario, ...] = ()
+        self._magic = self._completed(MAGIC_NUMBERS if config.magic_numbers else ())
+        self.add_scenarios(config.scenarios)
         self.reset()
 
     def reset(self) -> None:
@@ -324,8 +321,19 @@ class Gateway:
             }
         ), answer.delay
 
+    def add_scenarios(self, scenarios: Iterable[Scenario]) -> None:
+        """Try ``scenarios`` before those of equal priority already in use; nothing that
+        was sent changes."""
+        mine = (*self._completed(scenarios), *self._mine)
+        self._mine = tuple(sorted(mine, key=lambda s: -s.priority))
+
+    def _completed(self, scenarios: Iterable[Scenario]) -> tuple[Scenario, ...]:
+        """A scenario that says nothing of its progression gets the default one."""
+        default = self._default.branches
+        return tuple(s if s.branches else replace(s, branches=default) for s in scenarios)
+
     def _choose(self, number: str, sender: str, text: str, reference: str) -> Scenario:
-        for scenario in self._scenarios:
+        for scenario in (*self._mine, *self._magic):
             if scenario.match.matches(number, sender, text, reference):
                 return scenario
         return self._default
