@@ -236,7 +236,7 @@ def test_scenarios_from_ini_command_line_marker_and_code(pytester: pytest.Pytest
     )
     pytester.makeini("[pytest]\nseeme_scenarios = scenarios\n")
     pytester.makepyfile(
-        f'''
+        f"""
         import pytest
         from conftest import send
 
@@ -266,7 +266,7 @@ def test_scenarios_from_ini_command_line_marker_and_code(pytester: pytest.Pytest
         def test_use_scenario_path(seeme_mock, pytestconfig):
             seeme_mock.use_scenario(pytestconfig.rootpath / "stopped.toml")
             assert final(seeme_mock, "36301234567") == 2
-        '''
+        """
     )
     pytester.runpytest().assert_outcomes(passed=5)
     pytester.runpytest("--seeme-scenarios", "stopped.toml").assert_outcomes(passed=5)
