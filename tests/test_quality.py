@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import seeme_mock
+from seeme_mock import parse_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,15 @@ def test_readme_shows_the_quickstart_test_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / "tests" / "examples" / "test_readme_quickstart.py").read_text()
     assert f"```python\n{example}```" in readme
+
+
+def test_every_scenario_example_in_the_readme_is_valid() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    full = [block for block in blocks if "[[scenario]]" in block]
+    assert len(full) >= 6
+    for block in full:
+        parse_scenarios(block, "README.md")
 
 
 def test_py_typed_ships() -> None:
