@@ -44,6 +44,10 @@ class CallbackParams:
 
 def _encode_text(text: str, encoding: str) -> bytes:
     """Characters the charset lacks lose their accents (ő -> o in Latin-1), else become '?'."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        pass
     out = bytearray()
     for char in text:
         try:

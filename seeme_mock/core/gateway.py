@@ -338,10 +338,12 @@ class Gateway:
                 return scenario
         return self._default
 
-    def _random(self, scenario: Scenario) -> random.Random:
+    def _random(self, scenario: Scenario) -> random.Random | None:
         """A generator of its own per message: outcomes depend on the seed, the scenario
         and how many sends it took before, never on other traffic."""
         count = self._matched[scenario.name] = self._matched.get(scenario.name, 0) + 1
+        if not scenario.draws_random:
+            return None
         seed = self.config.seed if scenario.seed is None else scenario.seed
         return random.Random(f"{seed}/{scenario.name}/{count}")
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from .sms import Charset
@@ -79,13 +80,12 @@ class Match:
     reference: Pattern | None = None
 
     def matches(self, number: str, sender: str, text: str, reference: str) -> bool:
-        pairs = (
-            (self.number, number),
-            (self.sender, sender),
-            (self.text, text),
-            (self.reference, reference),
+        return (
+            (self.number is None or self.number.matches(number))
+            and (self.sender is None or self.sender.matches(sender))
+            and (self.text is None or self.text.matches(text))
+            and (self.reference is None or self.reference.matches(reference))
         )
-        return all(pattern is None or pattern.matches(value) for pattern, value in pairs)
 
 
 @dataclass(frozen=True)
@@ -180,19 +180,29 @@ class Scenario:
     origin: str = ""
     """Where it was written, ``file:line``, for messages and the inspector."""
 
-    def plan(self, rng: random.Random, received_at: float, callback_codes: frozenset[int]) -> Plan:
+    @cached_property
+    def draws_random(self) -> bool:
+        """Whether planning draws random numbers (branches or jitter)."""
+        return len(self.branches) > 1 or any(
+            step.jitter for branch in self.branches for step in branch.steps
+        )
+
+    def plan(
+        self, rng: random.Random | None, received_at: float, callback_codes: frozenset[int]
+    ) -> Plan:
+        """``rng`` may be None when the scenario is not :attr:`draws_random`."""
         branch = self._pick(rng)
         statuses: list[tuple[int, float]] = []
         at = received_at
         for step in branch.steps:
             base = received_at if step.since_send else at
-            jitter = rng.uniform(-step.jitter, step.jitter) if step.jitter else 0.0
+            jitter = rng.uniform(-step.jitter, step.jitter) if rng and step.jitter else 0.0
             at = max(at, base + step.delay + jitter)
             statuses.append((step.code, at))
         return Plan(tuple(statuses), self._callbacks(statuses, callback_codes))
 
-    def _pick(self, rng: random.Random) -> Branch:
-        if len(self.branches) == 1:
+    def _pick(self, rng: random.Random | None) -> Branch:
+        if rng is None or len(self.branches) == 1:
             return self.branches[0]
         weights = [branch.weight for branch in self.branches]
         return rng.choices(self.branches, weights)[0]
