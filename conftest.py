@@ -46,3 +46,14 @@ def client() -> Iterator[httpx.Client]:
 
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _sample_projects_without_asyncio(request: pytest.FixtureRequest) -> None:
+    """Sample projects run by pytester load no pytest-asyncio unless a test asks for it:
+    its configuration warning would fail them under our filterwarnings = error."""
+    if "pytester" in request.fixturenames and not request.node.get_closest_marker(
+        "asyncio_project"
+    ):
+        request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
+        request.getfixturevalue("monkeypatch").setenv("PYTEST_ADDOPTS", "-p no:asyncio")

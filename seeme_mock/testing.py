@@ -14,9 +14,12 @@ server's loop, so the engine never sees two threads.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio.to_thread
 
 from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig
@@ -27,6 +30,9 @@ from .server.runtime import MockServer
 from .server.thread import ServerThread
 
 __all__ = ["SeemeMock", "SeemeMockError"]
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 ClockKind = Literal["manual", "real"]
 CLOCKS: tuple[ClockKind, ...] = ("manual", "real")
@@ -48,6 +54,7 @@ class SeemeMock:
         self._thread = ServerThread(
             MockServer(config or GatewayConfig(), clock=_clock(clock), host=host, port=port)
         )
+        self._fake: Faker | None = None
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -71,6 +78,7 @@ class SeemeMock:
         gateway = Gateway(config or GatewayConfig(), _clock(clock))
         self._thread.run(server.dispatcher.switch(gateway))
         server.errors.clear()
+        self._fake = None
 
     def deliver_to(self, app: Any, path: str = "/", kind: AppKind | None = None) -> None:
         """Deliver callbacks straight into a WSGI or ASGI ``app`` (Flask, Django, FastAPI...)
@@ -121,6 +129,21 @@ class SeemeMock:
         return self._thread.call(lambda: [c for m in self._gateway.messages for c in m.callbacks])
 
     @property
+    def fake(self) -> Faker:
+        """Faker with :class:`~seeme_mock.fake.SeemeProvider` (``seeme_number("HU")``,
+        ``seeme_sender()``, ``seeme_reference()``), seeded from the gateway's seed so a
+        test gets the same data on every run."""
+        if self._fake is None:
+            from faker import Faker
+
+            from .fake import SeemeProvider
+
+            self._fake = Faker()
+            self._fake.add_provider(SeemeProvider)
+            self._fake.seed_instance(self.config.seed)
+        return self._fake
+
+    @property
     def _gateway(self) -> Gateway:
         return self._thread.server.gateway
 
@@ -168,6 +191,22 @@ class SeemeMock:
         if finished and all(c.state is CallbackState.DELIVERED for c in found):
             return found
         raise SeemeMockError(_explain_wait(reference, wanted, found, timeout, self.clock))
+
+    async def advance_async(self, seconds: float) -> int:
+        """:meth:`advance` for async tests: the test's event loop keeps running meanwhile,
+        so a SUT served on that loop can answer the callbacks (asyncio or trio, via anyio)."""
+        return await anyio.to_thread.run_sync(self.advance, seconds)
+
+    async def wait_for_callbacks_async(
+        self,
+        reference: str | None = None,
+        codes: Iterable[int] | None = None,
+        timeout: float = 10.0,
+    ) -> list[Callback]:
+        """:meth:`wait_for_callbacks` for async tests, without blocking the test's loop."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.wait_for_callbacks, reference, codes, timeout)
+        )
 
     def check(self) -> None:
         """Raise here whatever went wrong inside the server's thread."""

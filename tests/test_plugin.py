@@ -307,3 +307,109 @@ def test_seed_option(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--seeme-seed", "42").assert_outcomes(passed=1)
     result = pytester.runpytest("--seeme-seed", "many")
     result.stderr.fnmatch_lines(["*'many' is not a valid seeme_seed. Valid values: integers*"])
+
+
+def test_under_xdist_each_worker_has_its_own_server(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+        from conftest import send
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_parallel(seeme_mock, n):
+            assert send(seeme_mock, reference=f"r{n}")["result"] == "OK"
+            seeme_mock.advance(5)
+            assert [m.reference for m in seeme_mock.messages] == [f"r{n}"]
+            assert seeme_mock.messages[0].status == 6
+            print("worker", os.environ["PYTEST_XDIST_WORKER"], seeme_mock.url)
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+
+
+@pytest.mark.asyncio_project
+def test_async_tests_with_pytest_asyncio_and_anyio(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        from aiohttp import web
+        from conftest import send
+
+        async def receiver():
+            '''The SUT's DLR endpoint, served on the test's own event loop.'''
+            seen = []
+
+            async def dlr(request):
+                seen.append(request.query["code"])
+                return web.Response(text="")
+
+            app = web.Application()
+            app.router.add_get("/dlr", dlr)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]
+            return runner, f"http://127.0.0.1:{port}/dlr", seen
+
+        @pytest.mark.asyncio
+        async def test_pytest_asyncio(seeme_mock):
+            runner, url, seen = await receiver()
+            await asyncio.to_thread(send, seeme_mock, reference="a", callback="3,4,6",
+                                    callbackurl=url)
+            assert await seeme_mock.advance_async(5) == 3
+            assert seen == ["3", "4", "6"]
+            await runner.cleanup()
+
+        @pytest.mark.anyio
+        @pytest.mark.seeme(clock="real", progression=())
+        async def test_anyio_real_clock(seeme_mock, anyio_backend):
+            runner, url, seen = await receiver()
+            seeme_mock.use_scenario(
+                '[[scenario]]\\nsteps = [{ code = 6, after = "50ms" }]\\n'
+            )
+            await asyncio.to_thread(send, seeme_mock, reference="b", callback="6",
+                                    callbackurl=url)
+            [callback] = await seeme_mock.wait_for_callbacks_async(reference="b", codes=[6])
+            assert callback.attempts[0].status == 200 and seen == ["6"]
+            await runner.cleanup()
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_fake_data_is_realistic_and_repeatable(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SEND_HELPERS)
+    pytester.makepyfile(
+        """
+        from seeme_mock.core.operators import mccmnc_for
+        from conftest import send
+
+        def test_fake(seeme_mock):
+            fake = seeme_mock.fake
+            numbers = [fake.seeme_number(c) for c in ("HU", "RO", "SK", "CZ")]
+            assert all(mccmnc_for(n) for n in numbers)
+            sender, reference = fake.seeme_sender(), fake.seeme_reference()
+            for number in numbers:
+                assert send(seeme_mock, number=number, sender=sender,
+                            reference=reference)["result"] == "OK"
+            print("DATA", numbers, sender, reference)
+        """
+    )
+    first = pytester.runpytest("-s")
+    first.assert_outcomes(passed=1)
+    second = pytester.runpytest("-s")
+    data = [line for line in first.outlines if "DATA" in line]
+    assert data and data == [line for line in second.outlines if "DATA" in line]
