@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +23,7 @@ import anyio.to_thread
 
 from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig
-from .core.gateway import Callback, CallbackState, Gateway, Message, Rejected
+from .core.gateway import Callback, Gateway, Message, Rejected, explain_wait
 from .core.scenario_toml import load_scenario_files, parse_scenarios
 from .server.inprocess import AppKind, InProcessSender
 from .server.runtime import MockServer
@@ -166,31 +166,13 @@ class SeemeMock:
         with ``reference`` (default: all) were delivered. Under the manual clock this
         advances virtual time, at most ``timeout`` virtual seconds."""
         wanted = None if codes is None else frozenset(codes)
-
-        def messages() -> list[Message]:
-            return [m for m in self._gateway.messages if reference in (None, m.reference)]
-
-        def matching() -> list[Callback]:
-            return [
-                c for m in messages() for c in m.callbacks if wanted is None or c.code in wanted
-            ]
-
-        def done() -> bool:
-            found = matching()
-            if any(c.state is CallbackState.FAILED for c in found):
-                return True
-            if wanted is None:
-                settled = bool(found) and self._gateway.count_pending_callbacks(messages()) == 0
-            else:
-                settled = {c.code for c in found} >= wanted
-            return settled and all(c.state is CallbackState.DELIVERED for c in found)
-
         dispatcher = self._thread.server.dispatcher
-        finished = self._thread.run(dispatcher.wait_until(done, timeout), timeout + 30.0)
-        found = self._thread.call(matching)
-        if finished and all(c.state is CallbackState.DELIVERED for c in found):
+        delivered, found = self._thread.run(
+            dispatcher.wait_for_callbacks(reference, wanted, timeout), timeout + 30.0
+        )
+        if delivered:
             return found
-        raise SeemeMockError(_explain_wait(reference, wanted, found, timeout, self.clock))
+        raise SeemeMockError(explain_wait(reference, wanted, found, timeout, self.clock))
 
     async def advance_async(self, seconds: float) -> int:
         """:meth:`advance` for async tests: the test's event loop keeps running meanwhile,
@@ -251,30 +233,3 @@ def _clock(kind: ClockKind) -> Clock:
     if kind == "real":
         return RealClock()
     raise ValueError(f"{kind!r} is not a clock; choose one of {', '.join(CLOCKS)}")
-
-
-def _explain_wait(
-    reference: str | None,
-    wanted: frozenset[int] | None,
-    found: Sequence[Callback],
-    timeout: float,
-    clock: Clock,
-) -> str:
-    virtual = " virtual" if isinstance(clock, ManualClock) else ""
-    lines = [
-        f"waited {timeout:g}{virtual} s for callbacks"
-        f" {sorted(wanted) if wanted is not None else '(all)'}"
-        f" of {'reference ' + repr(reference) if reference is not None else 'every message'}",
-    ]
-    if not found:
-        lines.append("no such callback was ever due (did the send list these codes in 'callback'?)")
-    for callback in found:
-        attempts = ", ".join(
-            str(a.status) if a.error is None else a.error for a in callback.attempts
-        )
-        why = f" ({callback.failure})" if callback.failure else ""
-        lines.append(
-            f"  reference={callback.message.reference!r} code={callback.code}: "
-            f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
-        )
-    return "\n".join(lines)

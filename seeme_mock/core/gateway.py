@@ -18,7 +18,7 @@ import itertools
 import random
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .callback import CallbackParams, callback_url, encode_callback_query
-from .clock import Clock
+from .clock import Clock, ManualClock
 from .config import GatewayConfig
 from .magic import MAGIC_NUMBERS
 from .operators import mccmnc_for
@@ -56,6 +56,7 @@ __all__ = [
     "Message",
     "Rejected",
     "StatusChange",
+    "explain_wait",
 ]
 
 
@@ -370,6 +371,24 @@ class Gateway:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
         return sum(len(m._outbox) for m in (self.messages if messages is None else messages))
 
+    def callbacks_for(self, reference: str | None, codes: frozenset[int] | None) -> list[Callback]:
+        """The callbacks with ``codes`` (None: all) of messages with ``reference`` (None: all)."""
+        return [
+            c
+            for m in self.messages
+            if reference in (None, m.reference)
+            for c in m.callbacks
+            if codes is None or c.code in codes
+        ]
+
+    def callbacks_settled(self, reference: str | None, codes: frozenset[int] | None) -> bool:
+        """True once those callbacks were all delivered, or once one of them failed."""
+        found = self.callbacks_for(reference, codes)
+        if any(c.state is CallbackState.FAILED for c in found):
+            return True
+        settled = bool(found) if codes is None else {c.code for c in found} >= codes
+        return settled and all(c.state is CallbackState.DELIVERED for c in found)
+
     def collect_due(self) -> list[Dispatch]:
         """Advance every progression to the clock's now; return the callbacks to send."""
         now = self.clock.now()
@@ -458,3 +477,31 @@ def _required(params: Mapping[str, str], name: str) -> str:
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def explain_wait(
+    reference: str | None,
+    wanted: frozenset[int] | None,
+    found: Sequence[Callback],
+    timeout: float,
+    clock: Clock,
+) -> str:
+    """Why a wait for callbacks failed: what was expected, what came, what failed and why."""
+    virtual = " virtual" if isinstance(clock, ManualClock) else ""
+    lines = [
+        f"waited {timeout:g}{virtual} s for callbacks"
+        f" {sorted(wanted) if wanted is not None else '(all)'}"
+        f" of {'reference ' + repr(reference) if reference is not None else 'every message'}",
+    ]
+    if not found:
+        lines.append("no such callback was ever due (did the send list these codes in 'callback'?)")
+    for callback in found:
+        attempts = ", ".join(
+            str(a.status) if a.error is None else a.error for a in callback.attempts
+        )
+        why = f" ({callback.failure})" if callback.failure else ""
+        lines.append(
+            f"  reference={callback.message.reference!r} code={callback.code}: "
+            f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
+        )
+    return "\n".join(lines)

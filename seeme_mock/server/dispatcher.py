@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from ..core.clock import ManualClock
-from ..core.gateway import Attempt, Dispatch, Gateway
+from ..core.gateway import Attempt, Callback, CallbackState, Dispatch, Gateway
 from .sender import CallbackSender
 
 __all__ = ["Dispatcher"]
@@ -170,6 +170,16 @@ class Dispatcher:
             await asyncio.gather(*(self._deliver(dispatch) for dispatch in batch))
         clock.move_to(target)
         return attempts
+
+    async def wait_for_callbacks(
+        self, reference: str | None, codes: frozenset[int] | None, timeout: float
+    ) -> tuple[bool, list[Callback]]:
+        """Wait until those callbacks were delivered; returns (all delivered, the callbacks)."""
+        gateway = self.gateway
+        await self.wait_until(lambda: gateway.callbacks_settled(reference, codes), timeout)
+        found = gateway.callbacks_for(reference, codes)
+        delivered = bool(found) and all(c.state is CallbackState.DELIVERED for c in found)
+        return delivered and gateway.callbacks_settled(reference, codes), found
 
     async def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``done()``: in real seconds, or by advancing the manual clock event by
