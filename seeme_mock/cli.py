@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from .core.callback import ENCODINGS
+from .core.clock import ManualClock
 from .core.config import (
     DEFAULT_BALANCE,
     DEFAULT_PROGRESSION,
@@ -102,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=10_000,
         help="due callbacks waiting to be sent before sends get code 8",
+    )
+    net.add_argument(
+        "--clock",
+        choices=["real", "manual"],
+        default="real",
+        help="manual: time moves only by POST /__admin/clock/advance",
     )
     net.add_argument("--quiet", action="store_true", help="no line per send and callback")
 
@@ -298,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     server = MockServer(
         config,
+        clock=ManualClock() if args.clock == "manual" else None,
         host=args.host,
         port=args.port,
         connections=args.connections,

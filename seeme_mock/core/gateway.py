@@ -159,7 +159,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self._zone = ZoneInfo(config.timezone)
+        self.zone = ZoneInfo(config.timezone)
         self._ids = itertools.count(1)
         self._order = itertools.count()
         self._timers: list[tuple[float, int, Message | Callback]] = []
@@ -322,6 +322,15 @@ class Gateway:
             }
         ), answer.delay
 
+    @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        """Your scenarios in the order they are tried (the magic numbers come after)."""
+        return self._mine
+
+    def replace_scenarios(self, scenarios: Iterable[Scenario]) -> None:
+        self._mine = ()
+        self.add_scenarios(scenarios)
+
     def add_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         """Try ``scenarios`` before those of equal priority already in use; nothing that
         was sent changes."""
@@ -370,6 +379,25 @@ class Gateway:
     def count_pending_callbacks(self, messages: Iterable[Message] | None = None) -> int:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
         return sum(len(m._outbox) for m in (self.messages if messages is None else messages))
+
+    def find(self, message_id: int) -> Message | None:
+        for message in self.messages:
+            if message.id == message_id:
+                return message
+        return None
+
+    def push_status(self, message: Message, code: int) -> None:
+        """A status by hand, now, reported like any other if the send asked for its code."""
+        if code not in range(1, 11):
+            raise ValueError(f"status code {code} is outside SeeMe's table (1..10)")
+        now = self.clock.now()
+        message.statuses.append(StatusChange(code, now))
+        if code in message.callback_codes:
+            callback = Callback(message, code, now, now)
+            message.callbacks.append(callback)
+            message._outbox.append(callback)
+            if len(message._outbox) == 1:
+                self._push(now, callback)
 
     def callbacks_for(self, reference: str | None, codes: frozenset[int] | None) -> list[Callback]:
         """The callbacks with ``codes`` (None: all) of messages with ``reference`` (None: all)."""
@@ -447,7 +475,7 @@ class Gateway:
             code=callback.code,
             message=text,
             price=message.price if custom.price is None else custom.price,
-            timestamp=datetime.fromtimestamp(when, self._zone).replace(tzinfo=None),
+            timestamp=datetime.fromtimestamp(when, self.zone).replace(tzinfo=None),
             mccmnc=mccmnc,
             split=message.parts,
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
+from .admin import add_admin_routes
 from .dispatcher import Dispatcher
 
 __all__ = ["build_app"]
@@ -45,6 +46,7 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
     app = web.Application()
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
+    add_admin_routes(app, dispatcher)
     return app
 
 

@@ -1,0 +1,83 @@
+"""Messages and callbacks as plain JSON-ready data: for the admin API, the journal
+export and the inspector page. Times are ISO 8601 in the gateway's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .gateway import Attempt, Callback, Gateway, Message, Rejected
+from .status import status_text
+
+__all__ = ["iso_time", "journal_record", "message_record", "rejection_record"]
+
+
+def iso_time(at: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(at, zone).isoformat(timespec="milliseconds")
+
+
+def _attempt(attempt: Attempt, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "at": iso_time(attempt.at, zone),
+        "ok": attempt.ok,
+        "http_status": attempt.status,
+        "error": attempt.error,
+        "latency_ms": round(attempt.latency * 1000, 3),
+    }
+
+
+def _callback(callback: Callback, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "code": callback.code,
+        "state": callback.state.value,
+        "due": iso_time(callback.due, zone),
+        "status_at": iso_time(callback.status_at, zone),
+        "failure": callback.failure,
+        "attempts": [_attempt(a, zone) for a in callback.attempts],
+    }
+
+
+def message_record(message: Message, zone: ZoneInfo, language: str = "en") -> dict[str, Any]:
+    """One message with its whole timeline: statuses, callbacks and every attempt."""
+    return {
+        "id": message.id,
+        "received_at": iso_time(message.received_at, zone),
+        "number": message.number,
+        "sender": message.sender,
+        "reference": message.reference,
+        "text": message.text,
+        "charset": message.sms.charset.value,
+        "parts": message.parts,
+        "price": float(message.price),
+        "mccmnc": message.mccmnc,
+        "scenario": message.scenario.name,
+        "callback_url": message.callback_url,
+        "callback_codes": sorted(message.callback_codes),
+        "status": message.status,
+        "status_text": None if message.status is None else status_text(message.status, language),
+        "statuses": [
+            {"code": s.code, "at": iso_time(s.at, zone), "text": status_text(s.code, language)}
+            for s in message.statuses
+        ],
+        "callbacks": [_callback(c, zone) for c in message.callbacks],
+    }
+
+
+def rejection_record(rejected: Rejected, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "at": iso_time(rejected.at, zone),
+        "code": rejected.code,
+        "message": rejected.message,
+        "params": dict(rejected.params),
+    }
+
+
+def journal_record(gateway: Gateway) -> dict[str, Any]:
+    """Everything the gateway saw, for CI artifacts."""
+    zone = gateway.zone
+    return {
+        "generated_at": iso_time(gateway.clock.now(), zone),
+        "messages": [message_record(m, zone, gateway.config.language) for m in gateway.messages],
+        "rejections": [rejection_record(r, zone) for r in gateway.rejections],
+    }

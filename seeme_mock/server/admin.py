@@ -1,0 +1,213 @@
+"""The admin API under ``/__admin/`` (WireMock's convention): see and steer the gateway
+from a test in any language. Described by :data:`~seeme_mock.server.openapi.OPENAPI`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from ..core.clock import ManualClock
+from ..core.export import iso_time, journal_record, message_record
+from ..core.gateway import Gateway, Message, explain_wait
+from ..core.protocol import Rejection, parse_callback_codes
+from ..core.scenario import Scenario
+from ..core.scenario_toml import ScenarioError, parse_scenarios
+from .dispatcher import Dispatcher
+from .openapi import OPENAPI
+
+__all__ = ["add_admin_routes"]
+
+Handler = Callable[[web.Request], Any]
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, ensure_ascii=False), status=status, content_type="application/json"
+    )
+
+
+def _number(request: web.Request, name: str, kind: type[float] | type[int]) -> float | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise _BadRequest(f"{name} must be a number, got {raw!r}") from None
+
+
+def _time(request: web.Request, name: str) -> float | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw).timestamp()
+    except ValueError:
+        raise _BadRequest(
+            f"{name} must be Unix seconds or ISO 8601 like 2026-01-31T12:00:00+01:00, got {raw!r}"
+        ) from None
+
+
+def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
+    def gateway() -> Gateway:
+        return dispatcher.gateway
+
+    def record(message: Message) -> dict[str, Any]:
+        gw = gateway()
+        return message_record(message, gw.zone, gw.config.language)
+
+    def message_of(request: web.Request) -> Message:
+        try:
+            message = gateway().find(int(request.match_info["id"]))
+        except ValueError:
+            message = None
+        if message is None:
+            raise _BadRequest(f"no message {request.match_info['id']!r}", status=404)
+        return message
+
+    async def health(request: web.Request) -> web.Response:
+        gw = gateway()
+        return _json(
+            {
+                "status": "ok",
+                "clock": "manual" if isinstance(gw.clock, ManualClock) else "real",
+                "now": iso_time(gw.clock.now(), gw.zone),
+                "messages": len(gw.messages),
+                "pending_callbacks": gw.count_pending_callbacks(),
+            }
+        )
+
+    async def messages(request: web.Request) -> web.Response:
+        number, reference = request.query.get("number"), request.query.get("reference")
+        status = _number(request, "status", int)
+        since, until = _time(request, "since"), _time(request, "until")
+        limit = int(_number(request, "limit", int) or 100)
+        found = [
+            m
+            for m in gateway().messages
+            if number in (None, m.number)
+            and reference in (None, m.reference)
+            and status in (None, m.status)
+            and (since is None or m.received_at >= since)
+            and (until is None or m.received_at <= until)
+        ]
+        return _json({"messages": [record(m) for m in found[-limit:]], "total": len(found)})
+
+    async def one_message(request: web.Request) -> web.Response:
+        return _json(record(message_of(request)))
+
+    async def push_status(request: web.Request) -> web.Response:
+        message = message_of(request)
+        code = _number(request, "code", int)
+        if code is None or not 1 <= code <= 10:
+            raise _BadRequest(f"give code=1..10 in the query, got {request.query.get('code')!r}")
+        gateway().push_status(message, int(code))
+        dispatcher.wake()
+        return _json(record(message))
+
+    async def reset(request: web.Request) -> web.Response:
+        gateway().reset()
+        return _json({"reset": True})
+
+    def scenario_list() -> dict[str, Any]:
+        gw = gateway()
+        return {
+            "scenarios": [
+                {"name": s.name, "priority": s.priority, "origin": s.origin} for s in gw.scenarios
+            ],
+            "magic_numbers": gw.config.magic_numbers,
+        }
+
+    async def list_scenarios(request: web.Request) -> web.Response:
+        return _json(scenario_list())
+
+    async def load_scenarios(request: web.Request) -> web.Response:
+        text = await request.text()
+        try:
+            scenarios: tuple[Scenario, ...] = parse_scenarios(text, "request body")
+        except ScenarioError as exc:
+            raise _BadRequest("the scenarios are invalid", problems=exc.problems) from None
+        if request.method == "PUT":
+            gateway().replace_scenarios(scenarios)
+        else:
+            gateway().add_scenarios(scenarios)
+        return _json(scenario_list())
+
+    async def advance(request: web.Request) -> web.Response:
+        seconds = _number(request, "seconds", float)
+        if seconds is None or seconds < 0:
+            raise _BadRequest("give seconds >= 0 in the query, e.g. ?seconds=5")
+        if not dispatcher.manual:
+            raise _BadRequest(
+                "the clock is real; start with `seeme-mock serve --clock manual`", status=409
+            )
+        attempts = await dispatcher.advance(seconds)
+        gw = gateway()
+        return _json({"attempts": attempts, "now": iso_time(gw.clock.now(), gw.zone)})
+
+    async def wait(request: web.Request) -> web.Response:
+        reference = request.query.get("reference")
+        raw_codes = ",".join(request.query.getall("code", []))
+        try:
+            codes = parse_callback_codes(raw_codes) if raw_codes else None
+        except Rejection:
+            raise _BadRequest(f"code must be status codes 1..10, got {raw_codes!r}") from None
+        timeout = _number(request, "timeout", float)
+        timeout = 10.0 if timeout is None else timeout
+        delivered, found = await dispatcher.wait_for_callbacks(reference, codes, timeout)
+        gw = gateway()
+        body: dict[str, Any] = {
+            "delivered": delivered,
+            "messages": [record(m) for m in {c.message.id: c.message for c in found}.values()],
+        }
+        if not delivered:
+            body["explanation"] = explain_wait(reference, codes, found, timeout, gw.clock)
+        return _json(body, status=200 if delivered else 408)
+
+    async def export(request: web.Request) -> web.Response:
+        return _json(journal_record(gateway()))
+
+    async def openapi(request: web.Request) -> web.Response:
+        return _json(OPENAPI)
+
+    def guarded(handler: Handler) -> Handler:
+        async def run(request: web.Request) -> web.Response:
+            try:
+                response: web.Response = await handler(request)
+                return response
+            except _BadRequest as exc:
+                return _json({"error": str(exc), **exc.extra}, status=exc.status)
+
+        return run
+
+    routes = [
+        ("GET", "/__admin/health", health),
+        ("GET", "/__admin/messages", messages),
+        ("GET", "/__admin/messages/{id}", one_message),
+        ("POST", "/__admin/messages/{id}/status", push_status),
+        ("POST", "/__admin/reset", reset),
+        ("GET", "/__admin/scenarios", list_scenarios),
+        ("POST", "/__admin/scenarios", load_scenarios),
+        ("PUT", "/__admin/scenarios", load_scenarios),
+        ("POST", "/__admin/clock/advance", advance),
+        ("GET", "/__admin/wait", wait),
+        ("GET", "/__admin/journal", export),
+        ("GET", "/__admin/openapi.json", openapi),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, guarded(handler))

@@ -1,0 +1,179 @@
+"""The admin API over real sockets, every response checked against its OpenAPI schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from pytest_httpserver import HTTPServer
+
+from conftest import START, VALID_KEY, Serve
+from seeme_mock.server.openapi import OPENAPI
+from seeme_mock.server.thread import ServerThread
+
+
+class Admin:
+    def __init__(self, server: ServerThread) -> None:
+        self.url = server.server.url
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def send(self, **params: str) -> dict[str, Any]:
+        query = {"key": VALID_KEY, "number": "36301234567", "message": "Hi", "format": "json",
+                 **params}  # fmt: skip
+        reply: dict[str, Any] = self.http.get("/gateway", params=query).json()
+        return reply
+
+    def call(
+        self, method: str, template: str, status: int = 200, *, path: str | None = None,
+        **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        """Call an admin endpoint and validate the answer against the OpenAPI document."""
+        response = self.http.request(method, path or template, **kwargs)
+        assert response.status_code == status, response.text
+        operation = OPENAPI["paths"][template][method.lower()]
+        answer = operation["responses"][str(status)]
+        body = response.json()
+        if "content" in answer:
+            schema = {**answer["content"]["application/json"]["schema"], **OPENAPI}
+            jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+        return body
+
+
+@pytest.fixture
+def admin(serve: Serve, httpserver: HTTPServer) -> Iterator[Admin]:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    admin = Admin(serve())
+    yield admin
+    admin.http.close()
+
+
+def dlr(httpserver: HTTPServer) -> str:
+    return httpserver.url_for("/dlr")
+
+
+def test_health(admin: Admin) -> None:
+    body = admin.call("GET", "/__admin/health")
+    assert body == {
+        "status": "ok", "clock": "manual", "now": "2013-09-01T09:12:29.000+02:00",
+        "messages": 0, "pending_callbacks": 0,
+    }  # fmt: skip
+
+
+def test_messages_and_filters(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(number="36301111111", reference="a", callback="6", callbackurl=dlr(httpserver))
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 10})
+    admin.send(number="36302222222", reference="b")
+    listed = admin.call("GET", "/__admin/messages")
+    assert [m["reference"] for m in listed["messages"]] == ["a", "b"] and listed["total"] == 2
+    by = {
+        "number": admin.call("GET", "/__admin/messages", params={"number": "36302222222"}),
+        "reference": admin.call("GET", "/__admin/messages", params={"reference": "a"}),
+        "status": admin.call("GET", "/__admin/messages", params={"status": 6}),
+        "since": admin.call("GET", "/__admin/messages", params={"since": START + 5}),
+        "until": admin.call(
+            "GET", "/__admin/messages", params={"until": "2013-09-01T09:12:30+02:00"}
+        ),
+        "limit": admin.call("GET", "/__admin/messages", params={"limit": 1}),
+    }
+    assert {k: [m["reference"] for m in v["messages"]] for k, v in by.items()} == {
+        "number": ["b"], "reference": ["a"], "status": ["a"], "since": ["b"], "until": ["a"],
+        "limit": ["b"],
+    }  # fmt: skip
+    error = admin.call("GET", "/__admin/messages", 400, params={"since": "yesterday"})
+    assert error["error"].startswith("since must be Unix seconds or ISO 8601")
+
+
+def test_one_message_timeline(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(reference="t", callback="3,4,6", callbackurl=dlr(httpserver), sender="Shop")
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 5})
+    body = admin.call("GET", "/__admin/messages/{id}", path="/__admin/messages/1")
+    assert [s["code"] for s in body["statuses"]] == [3, 4, 6]
+    assert body["status_text"] == "Delivered" and body["scenario"] == "default"
+    assert [c["attempts"][0]["http_status"] for c in body["callbacks"]] == [200, 200, 200]
+    missing = admin.call("GET", "/__admin/messages/{id}", 404, path="/__admin/messages/99")
+    assert missing == {"error": "no message '99'"}
+
+
+def test_push_a_status_by_hand(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(reference="p", callback="2", callbackurl=dlr(httpserver))
+    path = "/__admin/messages/1/status"
+    body = admin.call("POST", "/__admin/messages/{id}/status", path=path, params={"code": 2})
+    assert body["statuses"][-1]["code"] == 2
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 0})
+    assert [r.args["code"] for r, _ in httpserver.log] == ["2"]
+    admin.call("POST", "/__admin/messages/{id}/status", 400, path=path, params={"code": 11})
+    admin.call(
+        "POST", "/__admin/messages/{id}/status", 404, path="/__admin/messages/7/status",
+        params={"code": 2},
+    )  # fmt: skip
+
+
+def test_reset(admin: Admin) -> None:
+    admin.send()
+    assert admin.call("POST", "/__admin/reset") == {"reset": True}
+    assert admin.call("GET", "/__admin/messages")["messages"] == []
+
+
+def test_scenarios_at_runtime(admin: Admin, httpserver: HTTPServer) -> None:
+    assert admin.call("GET", "/__admin/scenarios") == {"scenarios": [], "magic_numbers": True}
+    stopped = '[[scenario]]\nname = "stop all"\nprogression = "stopped"\n'
+    body = admin.call("POST", "/__admin/scenarios", content=stopped)
+    assert body["scenarios"] == [{"name": "stop all", "priority": 0, "origin": "request body:1"}]
+    admin.send(callback="all", callbackurl=dlr(httpserver))
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 5})
+    assert [r.args["code"] for r, _ in httpserver.log] == ["2"]
+    error = admin.call("PUT", "/__admin/scenarios", 400, content="[[scenario]]\ncode = 3\n")
+    assert error == {
+        "error": "the scenarios are invalid",
+        "problems": [
+            "request body:2:1: unknown key 'code' in [scenario]; known: name, priority, match, "
+            "progression, steps, branch, send, callback, faults"
+        ],
+    }
+    body = admin.call("PUT", "/__admin/scenarios", content='[[scenario]]\nname = "x"\n')
+    assert [s["name"] for s in body["scenarios"]] == ["x"]
+
+
+def test_clock_advance_needs_seconds(admin: Admin) -> None:
+    error = admin.call("POST", "/__admin/clock/advance", 400, params={"seconds": "-1"})
+    assert error == {"error": "give seconds >= 0 in the query, e.g. ?seconds=5"}
+
+
+def test_clock_advance_on_a_real_clock_is_refused(serve: Serve) -> None:
+    admin = Admin(serve(manual=False))
+    error = admin.call("POST", "/__admin/clock/advance", 409, params={"seconds": 1})
+    admin.http.close()
+    assert error == {"error": "the clock is real; start with `seeme-mock serve --clock manual`"}
+
+
+def test_long_poll_wait(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(reference="w", callback="4,6", callbackurl=dlr(httpserver))
+    body = admin.call("GET", "/__admin/wait", params={"reference": "w", "code": "6"})
+    assert body["delivered"] is True
+    assert [c["code"] for c in body["messages"][0]["callbacks"]] == [4, 6]
+    admin.send(reference="dead", callback="6", callbackurl="http://127.0.0.1:9/dlr")
+    failed = admin.call("GET", "/__admin/wait", 408, params={"reference": "dead", "timeout": 600})
+    assert failed["delivered"] is False
+    assert "code=6: failed (no 2xx answer after 6 attempts)" in failed["explanation"]
+    admin.call("GET", "/__admin/wait", 400, params={"code": "0"})
+
+
+def test_journal(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(reference="j", callback="6", callbackurl=dlr(httpserver))
+    admin.send(number="06301234567")
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 5})
+    body = admin.call("GET", "/__admin/journal")
+    assert [m["reference"] for m in body["messages"]] == ["j"]
+    assert body["rejections"][0]["code"] == 3
+
+
+def test_the_document_is_served_and_every_operation_is_tested_here(admin: Admin) -> None:
+    assert admin.call("GET", "/__admin/openapi.json") == OPENAPI
+    source = Path(__file__).read_text()
+    for path, item in OPENAPI["paths"].items():
+        for method in item:
+            assert f'admin.call("{method.upper()}", "{path}"' in source, (method, path)
