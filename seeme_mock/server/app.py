@@ -11,6 +11,7 @@ from aiohttp import web
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
 from .admin import add_admin_routes
 from .dispatcher import Dispatcher
+from .inspector import add_inspector_route
 
 __all__ = ["build_app"]
 
@@ -47,6 +48,7 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
     add_admin_routes(app, dispatcher)
+    add_inspector_route(app, dispatcher)
     return app
 
 

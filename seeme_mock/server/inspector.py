@@ -1,0 +1,117 @@
+"""The page at ``/``: what the gateway saw, for a person. Server-rendered, no build step."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiohttp import web
+
+from ..core.export import message_record
+from ..core.gateway import Gateway
+from .dispatcher import Dispatcher
+
+__all__ = ["add_inspector_route"]
+
+_STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1d2330; }
+h1 { font-size: 20px; margin: 0 0 .2em; } .sub { color: #5b6475; margin-bottom: 1em; }
+form { margin: 0 0 1em; } input, select, button { font: inherit; padding: .25em .5em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .45em .6em; border-bottom: 1px solid #e3e6ec;
+         vertical-align: top; }
+th { background: #f3f5f9; font-weight: 600; }
+.chip { display: inline-block; border-radius: 3px; padding: 0 .4em; margin: 0 .3em .2em 0;
+        background: #eef1f6; white-space: nowrap; }
+.ok { background: #dcf5e3; } .fail { background: #fde0df; color: #8c1d18; font-weight: 600; }
+.pending { background: #fff3cd; } .final-6 { color: #14692d; font-weight: 600; }
+.final-bad { color: #8c1d18; font-weight: 600; } .muted { color: #5b6475; }
+.empty { padding: 2em; text-align: center; color: #5b6475; }
+"""
+
+
+def _chip(text: str, kind: str = "", title: str = "") -> str:
+    hint = f' title="{escape(title)}"' if title else ""
+    return f'<span class="chip {kind}"{hint}>{escape(text)}</span>'
+
+
+def _time(iso: str) -> str:
+    return iso[11:23]  # HH:MM:SS.mmm
+
+
+def _row(record: dict[str, Any]) -> str:
+    status = record["status"]
+    status_class = "final-6" if status == 6 else "final-bad" if status in (1, 2, 5, 7, 9) else ""
+    statuses = "".join(
+        _chip(f"{s['code']} {s['text']} · {_time(s['at'])}") for s in record["statuses"]
+    )
+    callbacks = []
+    for callback in record["callbacks"]:
+        attempts = "".join(
+            _chip(
+                f"{a['http_status'] or a['error'].split(':')[0]} "
+                f"{a['latency_ms']:.0f} ms · {_time(a['at'])}",
+                "ok" if a["ok"] else "fail",
+                a["error"] or "",
+            )
+            for a in callback["attempts"]
+        )
+        state = callback["state"]
+        label = _chip(f"code {callback['code']}: {state}", {"delivered": "ok", "failed": "fail"}
+                      .get(state, "pending"))  # fmt: skip
+        why = (
+            f' <span class="muted">{escape(callback["failure"])}</span>'
+            if callback["failure"]
+            else ""
+        )
+        callbacks.append(f"<div>{label}{attempts}{why}</div>")
+    status_text = escape(record["status_text"] or "accepted")
+    return (
+        f"<tr><td>{record['id']}</td><td>{_time(record['received_at'])}</td>"
+        f"<td>{escape(record['number'])}</td><td>{escape(record['reference'])}</td>"
+        f"<td>{escape(record['text'][:60])}</td><td>{escape(record['scenario'])}</td>"
+        f'<td class="{status_class}">{status_text}</td><td>{statuses}</td>'
+        f"<td>{''.join(callbacks) or '<span class=muted>none asked</span>'}</td></tr>"
+    )
+
+
+def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
+    needle = query.strip().lower()
+    records = [
+        message_record(m, gateway.zone, gateway.config.language)
+        for m in reversed(gateway.messages)
+        if not needle
+        or needle in f"{m.number} {m.reference} {m.text} {m.sender} {m.scenario.name}".lower()
+    ]
+    rows = "".join(_row(r) for r in records[:500]) or (
+        '<tr><td colspan="9" class="empty">No messages yet. Send one to '
+        "<code>/gateway</code>.</td></tr>"
+    )
+    failed = sum(1 for m in gateway.messages for c in m.callbacks for a in c.attempts if not a.ok)
+    summary = (
+        f"{len(gateway.messages)} messages · {len(gateway.rejections)} refused sends · "
+        f"{failed} failed callback attempts · {gateway.count_pending_callbacks()} callbacks pending"
+    )
+    meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">{meta}<title>seeme-mock</title>
+<style>{_STYLE}</style></head><body>
+<h1>seeme-mock</h1>
+<div class="sub">{summary}</div>
+<form method="get"><input name="q" value="{escape(query)}" placeholder="number, reference, text"
+ size="32"> <button>Filter</button>
+<label><input type="checkbox" name="refresh" value="0"{"" if refresh else " checked"}>
+ pause refresh</label></form>
+<table><thead><tr><th>#</th><th>Received</th><th>Number</th><th>Reference</th><th>Text</th>
+<th>Scenario</th><th>Status</th><th>Statuses</th><th>Callbacks and attempts</th></tr></thead>
+<tbody>{rows}</tbody></table></body></html>"""
+
+
+def add_inspector_route(app: web.Application, dispatcher: Dispatcher) -> None:
+    async def page(request: web.Request) -> web.Response:
+        html = render_page(
+            dispatcher.gateway, request.query.get("q", ""), request.query.get("refresh") != "0"
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    app.router.add_get("/", page)

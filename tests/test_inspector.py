@@ -1,0 +1,87 @@
+"""The page at / as a person sees it: in headless Chromium, and as HTML over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+
+from conftest import VALID_KEY, Serve
+from seeme_mock.server.thread import ServerThread
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]  # fmt: skip
+
+
+@pytest.fixture
+def busy_gateway(serve: Serve, httpserver: HTTPServer) -> ServerThread:
+    """A gateway with one delivered message, one whose receiver is dead, one refused send."""
+    httpserver.expect_request("/dlr").respond_with_data("")
+    server = serve()
+    alive, dead = httpserver.url_for("/dlr"), "http://127.0.0.1:9/dlr"
+    sends = [
+        {"number": "36301234567", "reference": "order-1", "callbackurl": alive},
+        {"number": "36701234567", "reference": "order-2", "callbackurl": dead},
+        {"number": "06301234567", "reference": "order-3"},
+    ]
+    with httpx.Client() as client:
+        for params in sends:
+            client.get(
+                server.server.url + "/gateway",
+                params={"key": VALID_KEY, "message": "Your code: 1234", "callback": "4,6",
+                        **params},
+            )  # fmt: skip
+    server.run(server.server.dispatcher.advance(300))
+    return server
+
+
+def test_the_page_lists_messages_and_highlights_failures(busy_gateway: ServerThread) -> None:
+    html = httpx.get(busy_gateway.server.url + "/?refresh=0").text
+    assert "2 messages · 1 refused sends · 12 failed callback attempts" in html
+    assert html.count('class="chip fail"') == 14  # 12 attempts and 2 failed callbacks
+    assert "order-1" in html and "Delivered" in html
+    filtered = httpx.get(busy_gateway.server.url + "/", params={"q": "order-2"}).text
+    assert "order-2" in filtered and "order-1" not in filtered
+    assert '<meta http-equiv="refresh" content="2">' in filtered
+
+
+def test_what_the_sut_sent_is_escaped(serve: Serve) -> None:
+    server = serve()
+    httpx.get(
+        server.server.url + "/gateway",
+        params={"key": VALID_KEY, "number": "36301234567", "message": "<script>x()</script>"},
+    )
+    html = httpx.get(server.server.url + "/").text
+    assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+)
+def test_in_headless_chromium(busy_gateway: ServerThread, tmp_path: Path) -> None:
+    assert CHROMIUM, ".ci/run installs chromium; without it this test cannot run"
+    url = busy_gateway.server.url + "/?refresh=0"
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, *profile, "--dump-dom", url],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert "order-1" in dom and "order-2" in dom
+    assert "code 6: failed" in dom and "ClientConnectorError" in dom
+    shot = tmp_path / "inspector.png"
+    subprocess.run(
+        [CHROMIUM, *FLAGS, *profile, f"--screenshot={shot}", "--window-size=1400,900", url],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    if os.environ.get("SEEME_DOCS_SCREENSHOT"):
+        shutil.copy(shot, Path(__file__).resolve().parent.parent / "docs" / "inspector.png")
