@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from .core.callback import ENCODINGS
 from .core.clock import ManualClock
@@ -24,6 +26,7 @@ from .core.scenario import Step
 from .core.scenario_toml import ScenarioError, load_scenario_files
 from .core.status import LANGUAGES
 from .server.runtime import MockServer
+from .server.tls import own_certificate, test_certificate
 
 __all__ = ["main"]
 
@@ -104,6 +107,18 @@ def _parser() -> argparse.ArgumentParser:
         default=10_000,
         help="due callbacks waiting to be sent before sends get code 8",
     )
+    net.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a certificate from a throwaway test CA"
+    )
+    net.add_argument(
+        "--tls-ca-out",
+        type=Path,
+        default=Path("seeme-mock-ca.pem"),
+        metavar="PATH",
+        help="where --tls writes its CA certificate (default ./seeme-mock-ca.pem)",
+    )
+    net.add_argument("--tls-cert", type=Path, metavar="PEM", help="your own certificate")
+    net.add_argument("--tls-key", type=Path, metavar="PEM", help="its private key")
     net.add_argument(
         "--clock",
         choices=["real", "manual"],
@@ -272,6 +287,22 @@ async def _serve(server: MockServer) -> None:
     print(f"seeme-mock stopped; {pending} callbacks were still pending", flush=True)
 
 
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ssl.SSLError("give both --tls-cert and --tls-key")
+    if args.tls_cert is not None:
+        return own_certificate(args.tls_cert, args.tls_key)
+    if not args.tls:
+        return None
+    context = test_certificate(args.host, args.tls_ca_out)
+    print(
+        f"seeme-mock CA certificate: {args.tls_ca_out.resolve()} (have the SUT trust it: "
+        "SSL_CERT_FILE, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS)",
+        flush=True,
+    )
+    return context
+
+
 def _check(paths: list[str]) -> int:
     try:
         scenarios = load_scenario_files(paths)
@@ -303,8 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(message)s",
         stream=sys.stdout,
     )
+    try:
+        ssl_context = _tls(args)
+    except (OSError, ssl.SSLError) as exc:
+        parser.error(f"cannot use the TLS certificate: {exc}")
     server = MockServer(
         config,
+        ssl_context=ssl_context,
         clock=ManualClock() if args.clock == "manual" else None,
         host=args.host,
         port=args.port,

@@ -30,6 +30,10 @@ _OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "callback_url": ("default callback URL when a send names none", None),
     "scenarios": ("scenario files or folders, comma-separated, from the rootdir", None),
     "seed": ("seed for scenario branches and jitter (default 0)", None),
+    "tls": (
+        "true: the session's server speaks HTTPS (CA file: seeme_mock.ca_path)",
+        ("true", "false"),
+    ),
 }
 _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GatewayConfig) if f.name != "scenarios")
 _MARKER_ONLY = ("clock", "scenarios", "scenario")
@@ -78,9 +82,9 @@ def _paths(config: pytest.Config, value: str) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def seeme_mock_server() -> Iterator[SeemeMock]:
+def seeme_mock_server(pytestconfig: pytest.Config) -> Iterator[SeemeMock]:
     """The session's server on 127.0.0.1 and a free port; tests use ``seeme_mock``."""
-    with SeemeMock() as mock:
+    with SeemeMock(tls=_option(pytestconfig, "tls") == "true") as mock:
         yield mock
 
 
@@ -91,7 +95,7 @@ def seeme_mock(request: pytest.FixtureRequest, seeme_mock_server: SeemeMock) -> 
     settings: dict[str, Any] = {}
     for name in _OPTIONS:
         value = _option(config, name)
-        if value is not None:
+        if value is not None and name != "tls":
             settings[name] = _paths(config, value) if name == "scenarios" else value
     if "seed" in settings:
         settings["seed"] = int(settings["seed"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,7 @@ from .core.scenario_toml import load_scenario_files, parse_scenarios
 from .server.inprocess import AppKind, InProcessSender
 from .server.runtime import MockServer
 from .server.thread import ServerThread
+from .server.tls import test_certificate
 
 __all__ = ["SeemeMock", "SeemeMockError"]
 
@@ -50,9 +52,24 @@ class SeemeMock:
         clock: ClockKind = "manual",
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: bool = False,
     ) -> None:
+        self.ca_path: Path | None = None
+        """With ``tls=True``: the test CA's certificate, for the SUT to trust."""
+        self._ca_folder: tempfile.TemporaryDirectory[str] | None = None
+        context = None
+        if tls:
+            self._ca_folder = tempfile.TemporaryDirectory(prefix="seeme-mock-")
+            self.ca_path = Path(self._ca_folder.name) / "ca.pem"
+            context = test_certificate(host, self.ca_path)
         self._thread = ServerThread(
-            MockServer(config or GatewayConfig(), clock=_clock(clock), host=host, port=port)
+            MockServer(
+                config or GatewayConfig(),
+                clock=_clock(clock),
+                host=host,
+                port=port,
+                ssl_context=context,
+            )
         )
         self._fake: Faker | None = None
 
@@ -64,7 +81,10 @@ class SeemeMock:
 
     def stop(self) -> int:
         """Stop the server; returns how many callbacks were still pending."""
-        return self._thread.stop()
+        pending = self._thread.stop()
+        if self._ca_folder is not None:
+            self._ca_folder.cleanup()
+        return pending
 
     def __enter__(self) -> SeemeMock:
         return self.start()

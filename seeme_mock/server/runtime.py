@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 
 from aiohttp import web
 
@@ -29,10 +30,12 @@ class MockServer:
         connections: int = 64,
         max_backlog: int = 10_000,
         sender: CallbackSender | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         config = config or GatewayConfig()
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
         self.dispatcher = Dispatcher(
@@ -51,7 +54,8 @@ class MockServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
         app = build_app(self.dispatcher, self.errors.append)
@@ -59,7 +63,7 @@ class MockServer:
         await self._runner.setup()
         sock = socket.create_server((self.host, self.port), family=_family(self.host))
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
         self.dispatcher.start()
 
     async def stop(self) -> int:
