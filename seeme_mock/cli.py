@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import ssl
 import sys
+import urllib.request
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .core.callback import ENCODINGS
-from .core.clock import ManualClock
+from .core.clock import ManualClock, RealClock
 from .core.config import (
     DEFAULT_BALANCE,
     DEFAULT_PROGRESSION,
@@ -21,10 +23,13 @@ from .core.config import (
     GatewayConfig,
     RetryPolicy,
 )
+from .core.export import journal_record
+from .core.gateway import Gateway
 from .core.protocol import Format, Rejection, parse_callback_codes
 from .core.scenario import Step
 from .core.scenario_toml import ScenarioError, load_scenario_files
 from .core.status import LANGUAGES
+from .server.journal import SqliteJournal
 from .server.runtime import MockServer
 from .server.tls import own_certificate, test_certificate
 
@@ -81,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="seeme-mock", description="A stand-in for the SeeMe SMS Gateway, for tests."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export", help="write the journal as JSON (for CI artifacts)")
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8080")
+    source.add_argument("--journal", type=Path, help="a journal file of serve --journal")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     check = commands.add_parser(
         "check", help="validate scenario files; prints file:line:col for each problem"
     )
@@ -187,6 +197,18 @@ def _parser() -> argparse.ArgumentParser:
     scenarios.add_argument(
         "--seed", type=int, default=0, help="seed for branches and jitter (default 0)"
     )
+    net.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="keep the journal in SQLite; a restart resumes pending callbacks",
+    )
+    net.add_argument(
+        "--max-messages",
+        type=_positive,
+        default=100_000,
+        help="messages kept in memory; the oldest finished ones go first",
+    )
     scenarios.add_argument(
         "--no-magic-numbers", action="store_true", help="switch off the built-in magic test numbers"
     )
@@ -242,6 +264,7 @@ def _config(args: argparse.Namespace) -> GatewayConfig:
         scenarios=load_scenario_files(args.scenarios),
         magic_numbers=not args.no_magic_numbers,
         seed=args.seed,
+        max_messages=args.max_messages,
         keys=frozenset(args.key),
         allowed_senders=frozenset(args.senders) if args.senders else None,
         allowed_ips=frozenset(args.allow_ip),
@@ -303,6 +326,32 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return context
 
 
+def _export(args: argparse.Namespace) -> int:
+    if args.url:
+        url = args.url.rstrip("/") + "/__admin/journal"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                data = response.read()
+        except OSError as exc:
+            print(f"seeme-mock export: cannot read {url}: {exc}", file=sys.stderr)
+            return 1
+    else:
+        if not args.journal.is_file():
+            print(f"seeme-mock export: no journal at {args.journal}", file=sys.stderr)
+            return 1
+        journal = SqliteJournal(args.journal)
+        saved = journal.load()
+        journal.close()
+        gateway = Gateway(GatewayConfig(max_messages=len(saved.messages) + 1), RealClock())
+        gateway.restore(saved.messages, saved.rejections)
+        data = json.dumps(journal_record(gateway), ensure_ascii=False, indent=1).encode()
+    if args.output:
+        args.output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
 def _check(paths: list[str]) -> int:
     try:
         scenarios = load_scenario_files(paths)
@@ -318,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args.paths)
+    if args.command == "export":
+        return _export(args)
     try:
         config = _config(args)
     except ScenarioError as exc:
@@ -346,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         connections=args.connections,
         max_backlog=args.max_backlog,
+        journal=SqliteJournal(args.journal) if args.journal else None,
     )
     try:
         import uvloop

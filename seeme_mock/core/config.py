@@ -84,6 +84,8 @@ class GatewayConfig:
     """Built-in test numbers (``...99900CC`` and friends) after your own scenarios."""
     seed: int = 0
     """For branches and jitter, unless a scenario file sets its own."""
+    max_messages: int = 100_000
+    """Messages kept in memory; beyond it the oldest finished ones are dropped (counted)."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_parts: int = 3
     timestamp: Literal["status", "attempt"] = "status"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,8 @@ __all__ = [
     "CallbackState",
     "Dispatch",
     "Gateway",
+    "Journal",
+    "MemoryOnly",
     "Message",
     "Rejected",
     "StatusChange",
@@ -151,14 +153,44 @@ class Dispatch(NamedTuple):
     url: str
 
 
+class Journal(Protocol):
+    """Where the gateway's state is kept beyond memory. The gateway calls it on every
+    change; :meth:`Gateway.restore` takes back what it kept. States are JSON-ready dicts."""
+
+    def message_changed(self, state: dict[str, Any]) -> None: ...
+
+    def rejection_added(self, state: dict[str, Any]) -> None: ...
+
+    def clock_moved(self, now: float) -> None: ...
+
+    def cleared(self) -> None: ...
+
+
+class MemoryOnly:
+    """No journal: what is in memory is all there is."""
+
+    def message_changed(self, state: dict[str, Any]) -> None:
+        pass
+
+    def rejection_added(self, state: dict[str, Any]) -> None:
+        pass
+
+    def clock_moved(self, now: float) -> None:
+        pass
+
+    def cleared(self) -> None:
+        pass
+
+
 _SENDER = re.compile(r"[A-Za-z0-9]{1,11}|[0-9]{1,15}")
 _NUMBER_LENGTH = range(8, 16)
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, clock: Clock) -> None:
+    def __init__(self, config: GatewayConfig, clock: Clock, journal: Journal | None = None) -> None:
         self.config = config
         self.clock = clock
+        self.journal: Journal = journal or MemoryOnly()
         self.zone = ZoneInfo(config.timezone)
         self._ids = itertools.count(1)
         self._order = itertools.count()
@@ -167,11 +199,17 @@ class Gateway:
         self._mine: tuple[Scenario, ...] = ()
         self._magic = self._completed(MAGIC_NUMBERS if config.magic_numbers else ())
         self.add_scenarios(config.scenarios)
-        self.reset()
+        self._clear()
 
     def reset(self) -> None:
         """Forget every message and callback; the balance starts over."""
+        self._clear()
+        self.journal.cleared()
+
+    def _clear(self) -> None:
         self.messages: list[Message] = []
+        self.dropped = 0
+        """Finished messages forgotten to keep memory bounded (``max_messages``)."""
         self.rejections: list[Rejected] = []
         self.balance = self.config.balance
         self.spent = Decimal(0)
@@ -189,9 +227,9 @@ class Gateway:
         try:
             reply, delay = self._route(params, client_ip, overloaded)
         except Rejection as rejection:
-            self.rejections.append(
-                Rejected(self.clock.now(), dict(params), rejection.code, rejection.message)
-            )
+            rejected = Rejected(self.clock.now(), dict(params), rejection.code, rejection.message)
+            self.rejections.append(rejected)
+            self.journal.rejection_added(_rejection_state(rejected))
             return Answer(Reply.error(rejection), fmt, rejection.delay)
         return Answer(reply, fmt, delay)
 
@@ -358,17 +396,58 @@ class Gateway:
         return random.Random(f"{seed}/{scenario.name}/{count}")
 
     def _start(self, message: Message, plan: Plan) -> None:
-        self.messages.append(message)
         message._plan = plan.statuses
         message.callbacks = [
             Callback(message, planned.code, planned.due, planned.status_at)
             for planned in plan.callbacks
         ]
-        message._outbox.extend(message.callbacks)
-        if plan.statuses:
-            self._push(plan.statuses[0][1], message)
+        self._track(message)
+        self._changed(message)
+
+    def _track(self, message: Message) -> None:
+        """Keep ``message`` and schedule what it still has to do."""
+        self.messages.append(message)
+        message._outbox.extend(c for c in message.callbacks if c.state is CallbackState.PENDING)
+        if message._next_step < len(message._plan):
+            self._push(message._plan[message._next_step][1], message)
         if message._outbox:
-            self._push(message._outbox[0].due, message._outbox[0])
+            head = message._outbox[0]
+            due = head.due
+            if head.attempts:
+                due = head.attempts[-1].at + self.config.retry.delay_after(len(head.attempts))
+            self._push(due, head)
+        if len(self.messages) > self.config.max_messages:
+            self._forget_finished()
+
+    def _forget_finished(self) -> None:
+        """Drop the oldest finished messages, a tenth of the cap at a time."""
+        keep_from = 0
+        excess = len(self.messages) - self.config.max_messages * 9 // 10
+        while keep_from < excess and self._finished(self.messages[keep_from]):
+            keep_from += 1
+        del self.messages[:keep_from]
+        self.dropped += keep_from
+
+    @staticmethod
+    def _finished(message: Message) -> bool:
+        return not message._outbox and message._next_step >= len(message._plan)
+
+    def _changed(self, message: Message) -> None:
+        self.journal.message_changed(_message_state(message))
+
+    def restore(
+        self, messages: Iterable[Mapping[str, Any]], rejections: Iterable[Mapping[str, Any]]
+    ) -> None:
+        """Take back what a journal kept: pending statuses and callbacks resume at their
+        due times (a callback that was on the wire when the process died is sent again)."""
+        scenarios = {s.name: s for s in (*self._mine, *self._magic, self._default)}
+        for state in messages:
+            message = _message_from_state(state, scenarios.get(state["scenario"], self._default))
+            self.balance -= message.price
+            self.spent += message.price
+            self._track(message)
+        self.rejections.extend(_rejection_from_state(r) for r in rejections)
+        self._ids = itertools.count(max((m.id for m in self.messages), default=0) + 1)
 
     # -- time -------------------------------------------------------------------
 
@@ -398,6 +477,15 @@ class Gateway:
             message._outbox.append(callback)
             if len(message._outbox) == 1:
                 self._push(now, callback)
+        self._changed(message)
+
+    def move_clock_to(self, when: float) -> None:
+        """The manual clock's only mover: the journal keeps the virtual time."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise RuntimeError("only the manual clock can be moved; this gateway runs on real time")
+        clock.move_to(when)
+        self.journal.clock_moved(clock.now())
 
     def callbacks_for(self, reference: str | None, codes: frozenset[int] | None) -> list[Callback]:
         """The callbacks with ``codes`` (None: all) of messages with ``reference`` (None: all)."""
@@ -441,8 +529,10 @@ class Gateway:
         else:
             delay = self.config.retry.delay_after(len(callback.attempts))
             self._push(self.clock.now() + delay, callback)
+            self._changed(callback.message)
             return
         self._next_in_outbox(callback.message)
+        self._changed(callback.message)
 
     def _push(self, when: float, item: Message | Callback) -> None:
         heapq.heappush(self._timers, (when, next(self._order), item))
@@ -453,12 +543,14 @@ class Gateway:
         message.statuses.append(StatusChange(code, at))
         if message._next_step < len(message._plan):
             self._push(message._plan[message._next_step][1], message)
+        self._changed(message)
 
     def _dispatch(self, callback: Callback, now: float) -> Dispatch | None:
         message = callback.message
         if message.callback_url is None:
             self._give_up(callback, "no callbackurl in the send and no default callback URL set")
             self._next_in_outbox(message)
+            self._changed(message)
             return None
         when = callback.status_at if self.config.timestamp == "status" else now
         custom = message.scenario.callback
@@ -533,3 +625,82 @@ def explain_wait(
             f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
         )
     return "\n".join(lines)
+
+
+def _message_state(message: Message) -> dict[str, Any]:
+    """Everything needed to rebuild ``message``, as JSON-ready data."""
+    return {
+        "id": message.id,
+        "received_at": message.received_at,
+        "number": message.number,
+        "text": message.text,
+        "parts": message.parts,
+        "price": str(message.price),
+        "sender": message.sender,
+        "reference": message.reference,
+        "callback_url": message.callback_url,
+        "callback_codes": sorted(message.callback_codes),
+        "mccmnc": message.mccmnc,
+        "scenario": message.scenario.name,
+        "plan": message._plan,
+        "next_step": message._next_step,
+        "statuses": [(s.code, s.at) for s in message.statuses],
+        "callbacks": [
+            {
+                "code": c.code,
+                "due": c.due,
+                "status_at": c.status_at,
+                "state": c.state.value,
+                "failure": c.failure,
+                "attempts": [(a.at, a.status, a.error, a.latency) for a in c.attempts],
+            }
+            for c in message.callbacks
+        ],
+    }
+
+
+def _message_from_state(state: Mapping[str, Any], scenario: Scenario) -> Message:
+    message = Message(
+        id=state["id"],
+        received_at=state["received_at"],
+        number=state["number"],
+        text=state["text"],
+        sms=split_sms(state["text"]),
+        parts=state["parts"],
+        price=Decimal(state["price"]),
+        sender=state["sender"],
+        reference=state["reference"],
+        callback_url=state["callback_url"],
+        callback_codes=frozenset(state["callback_codes"]),
+        mccmnc=state["mccmnc"],
+        scenario=scenario,
+        statuses=[StatusChange(code, at) for code, at in state["statuses"]],
+        _plan=tuple((code, at) for code, at in state["plan"]),
+        _next_step=state["next_step"],
+    )
+    message.callbacks = [
+        Callback(
+            message,
+            c["code"],
+            c["due"],
+            c["status_at"],
+            [Attempt(*attempt) for attempt in c["attempts"]],
+            CallbackState(c["state"]),
+            c["failure"],
+        )
+        for c in state["callbacks"]
+    ]
+    return message
+
+
+def _rejection_state(rejected: Rejected) -> dict[str, Any]:
+    return {
+        "at": rejected.at,
+        "params": dict(rejected.params),
+        "code": rejected.code,
+        "message": rejected.message,
+    }
+
+
+def _rejection_from_state(state: Mapping[str, Any]) -> Rejected:
+    return Rejected(state["at"], state["params"], state["code"], state["message"])

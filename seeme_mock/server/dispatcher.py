@@ -164,11 +164,11 @@ class Dispatcher:
         target = clock.now() + seconds
         attempts = 0
         while (due := self.gateway.next_due()) is not None and due <= target:
-            clock.move_to(due)
+            self.gateway.move_clock_to(due)
             batch = self.gateway.collect_due()
             attempts += len(batch)
             await asyncio.gather(*(self._deliver(dispatch) for dispatch in batch))
-        clock.move_to(target)
+        self.gateway.move_clock_to(target)
         return attempts
 
     async def wait_for_callbacks(

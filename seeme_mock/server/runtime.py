@@ -7,11 +7,12 @@ import ssl
 
 from aiohttp import web
 
-from ..core.clock import Clock, RealClock
+from ..core.clock import Clock, ManualClock, RealClock
 from ..core.config import GatewayConfig
 from ..core.gateway import Gateway
 from .app import build_app
 from .dispatcher import Dispatcher
+from .journal import SqliteJournal
 from .sender import AiohttpSender, CallbackSender
 
 __all__ = ["MockServer"]
@@ -31,6 +32,7 @@ class MockServer:
         max_backlog: int = 10_000,
         sender: CallbackSender | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        journal: SqliteJournal | None = None,
     ) -> None:
         config = config or GatewayConfig()
         self.host = host
@@ -38,8 +40,16 @@ class MockServer:
         self.ssl_context = ssl_context
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
+        clock = clock or RealClock()
+        saved = journal.load() if journal is not None else None
+        if saved is not None and saved.clock is not None and isinstance(clock, ManualClock):
+            clock = ManualClock(saved.clock)  # virtual time goes on where it stood
+        gateway = Gateway(config, clock, journal)
+        if saved is not None:
+            gateway.restore(saved.messages, saved.rejections)
+        self.journal = journal
         self.dispatcher = Dispatcher(
-            Gateway(config, clock or RealClock()),
+            gateway,
             sender or AiohttpSender(connections, config.retry.timeout),
             workers=connections,
             max_backlog=max_backlog,
@@ -72,6 +82,8 @@ class MockServer:
             await self._runner.cleanup()
             self._runner = None
         await self.dispatcher.stop(grace=self.gateway.config.retry.timeout)
+        if self.journal is not None:
+            self.journal.close()
         return self.gateway.count_pending_callbacks()
 
 

@@ -1,0 +1,163 @@
+"""The durable journal: kill -9 and restart lose no callback; the memory cap holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+
+from conftest import START, VALID_KEY
+from seeme_mock import GatewayConfig, ManualClock, RetryPolicy
+from seeme_mock.core.gateway import Attempt, CallbackState, Gateway
+from seeme_mock.server.journal import SqliteJournal
+
+
+class Server:
+    """`seeme-mock serve` in a process of its own, so it can be killed for real."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", "--quiet", *args],
+            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert "listening on" in line, line
+        self.url = line.split()[-1].removesuffix("/gateway")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.communicate(timeout=10)
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=20)
+        return out
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        if server.process.poll() is None:
+            server.kill()
+
+
+def send_many(url: str, callbackurl: str, count: int) -> None:
+    with httpx.Client(base_url=url) as client:
+        for n in range(count):
+            reply = client.get("/gateway", params={
+                "key": VALID_KEY, "number": "36301234567", "message": "Hi", "format": "json",
+                "reference": f"m{n}", "callback": "3,4,6", "callbackurl": callbackurl,
+            }).json()  # fmt: skip
+            assert reply["result"] == "OK"
+
+
+def arrived(httpserver: HTTPServer) -> Counter[tuple[str, str]]:
+    return Counter((r.args["reference"], r.args["code"]) for r, _ in httpserver.log)
+
+
+def test_kill_9_and_restart_loses_no_callback(
+    tmp_path: Path, httpserver: HTTPServer, servers: list[Server]
+) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    journal = str(tmp_path / "journal.db")
+    first = Server("--journal", journal, "--delays", "1,5,10")
+    servers.append(first)
+    started = time.monotonic()
+    send_many(first.url, httpserver.url_for("/dlr"), 100)
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    first.kill()
+    before = sum(arrived(httpserver).values())
+    second = Server("--journal", journal, "--delays", "1,5,10")
+    servers.append(second)
+    deadline = time.monotonic() + 30
+    while len(arrived(httpserver)) < 300 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    got = arrived(httpserver)
+    expected = {(f"m{n}", code) for n in range(100) for code in ("3", "4", "6")}
+    assert set(got) == expected, f"missing: {sorted(expected - set(got))[:10]}"
+    assert before < 300  # the kill really cut progressions short
+    assert "0 callbacks were still pending" in second.stop()
+
+
+def test_manual_clock_restart_keeps_virtual_time(
+    tmp_path: Path, httpserver: HTTPServer, servers: list[Server]
+) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    journal = str(tmp_path / "journal.db")
+    first = Server("--journal", journal, "--clock", "manual")
+    servers.append(first)
+    send_many(first.url, httpserver.url_for("/dlr"), 10)
+    httpx.post(f"{first.url}/__admin/clock/advance", params={"seconds": 1.5})
+    virtual = httpx.get(f"{first.url}/__admin/health").json()["now"]
+    first.kill()
+    assert sorted(code for _, code in arrived(httpserver)) == ["3"] * 10
+    second = Server("--journal", journal, "--clock", "manual")
+    servers.append(second)
+    health = httpx.get(f"{second.url}/__admin/health").json()
+    assert (health["now"], health["messages"], health["pending_callbacks"]) == (virtual, 10, 20)
+    httpx.post(f"{second.url}/__admin/clock/advance", params={"seconds": 5}, timeout=30)
+    assert Counter(code for _, code in arrived(httpserver)) == {"3": 10, "4": 10, "6": 10}
+
+
+def test_retries_resume_where_they_stood(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    config = GatewayConfig(retry=RetryPolicy(first_delay=4, factor=2))
+    gateway = Gateway(config, ManualClock(START), journal)
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x", "callback": "6",
+                    "callbackurl": "http://sut/dlr"})  # fmt: skip
+    for at in (3, 7):  # the status at 3 s, the first retry 4 s later
+        gateway.move_clock_to(START + at)
+        [dispatch] = gateway.collect_due()
+        gateway.record(dispatch.callback, Attempt(START + at, 500, "HTTP 500", 0.01))
+    journal.close()
+
+    reopened = SqliteJournal(tmp_path / "j.db")
+    saved = reopened.load()
+    again = Gateway(config, ManualClock(saved.clock or START), reopened)
+    again.restore(saved.messages, saved.rejections)
+    assert again.next_due() == START + 7 + 8  # the second retry waits 8 s
+    [callback] = again.messages[0].callbacks
+    assert [a.status for a in callback.attempts] == [500, 500]
+    assert callback.state is CallbackState.PENDING
+    assert again.balance == config.balance - again.messages[0].price
+    reopened.close()
+
+
+def test_the_memory_cap_drops_the_oldest_finished_messages() -> None:
+    gateway = Gateway(GatewayConfig(max_messages=10), ManualClock(START))
+    for n in range(25):
+        gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": str(n)})
+        gateway.move_clock_to(START + 10 * (n + 1))
+        gateway.collect_due()
+    assert len(gateway.messages) <= 10
+    assert gateway.dropped + len(gateway.messages) == 25
+    assert gateway.messages[-1].text == "24"
+
+
+def test_export_a_journal_file(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(), ManualClock(START), journal)
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x", "reference": "e"})
+    gateway.handle({"key": VALID_KEY, "number": "0630", "message": "x"})
+    journal.close()
+    out = tmp_path / "journal.json"
+    subprocess.run(
+        [sys.executable, "-m", "seeme_mock", "export", "--journal", str(tmp_path / "j.db"),
+         "-o", str(out)], check=True, timeout=30,
+    )  # fmt: skip
+    exported = json.loads(out.read_text())
+    assert [m["reference"] for m in exported["messages"]] == ["e"]
+    assert exported["rejections"][0]["code"] == 3
