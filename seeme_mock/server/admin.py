@@ -89,6 +89,7 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
                 "now": iso_time(gw.clock.now(), gw.zone),
                 "messages": len(gw.messages),
                 "pending_callbacks": gw.count_pending_callbacks(),
+                "dropped_messages": gw.dropped,
             }
         )
 

@@ -91,6 +91,7 @@ def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
     summary = (
         f"{len(gateway.messages)} messages · {len(gateway.rejections)} refused sends · "
         f"{failed} failed callback attempts · {gateway.count_pending_callbacks()} callbacks pending"
+        + (f" · {gateway.dropped} old messages dropped" if gateway.dropped else "")
     )
     meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
     return f"""<!doctype html>

@@ -48,6 +48,10 @@ _SCHEMAS: dict[str, Any] = {
             "now": _TIME,
             "messages": {"type": "integer"},
             "pending_callbacks": {"type": "integer"},
+            "dropped_messages": {
+                "type": "integer",
+                "description": "finished messages forgotten to stay under --max-messages",
+            },
         }
     ),
     "Attempt": _object(

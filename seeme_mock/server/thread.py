@@ -53,9 +53,3 @@ class ServerThread:
         self._thread.join(self.timeout)
         self._loop.close()
         return pending
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
