@@ -73,8 +73,13 @@ INVALID = [
     ),
     (
         '[[scenario]]\nmatch = { sender = "My-Shop" }\n',
-        "f.toml:2:11: this scenario can never match: sender IDs are letters and digits only, "
-        "so none is exact 'My-Shop'",
+        "f.toml:2:11: this scenario can never match: sender IDs are letters and digits, "
+        "11 at most (or 15 digits), so none is exact 'My-Shop'",
+    ),
+    (
+        '[[scenario]]\nmatch = { sender = "ABCDEFGHIJKL" }\n',
+        "f.toml:2:11: this scenario can never match: sender IDs are letters and digits, "
+        "11 at most (or 15 digits), so none is exact 'ABCDEFGHIJKL'",
     ),
     (
         '[[scenario]]\nname = "all"\n[[scenario]]\nname = "later"\n'

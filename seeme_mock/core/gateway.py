@@ -16,7 +16,6 @@ import heapq
 import ipaddress
 import itertools
 import random
-import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from .config import GatewayConfig
 from .magic import MAGIC_NUMBERS
 from .operators import mccmnc_for
 from .protocol import (
+    SENDER_ID,
     SUCCESS_TEXT,
     Format,
     Rejection,
@@ -182,7 +182,6 @@ class MemoryOnly:
         pass
 
 
-_SENDER = re.compile(r"[A-Za-z0-9]{1,11}|[0-9]{1,15}")
 _NUMBER_LENGTH = range(8, 16)
 
 
@@ -297,7 +296,7 @@ class Gateway:
             raise Rejection(6 if sms.charset is Charset.GSM7 else 16, limit=limit)
         sender = params.get("sender", "")
         if sender and (
-            not _SENDER.fullmatch(sender)
+            not SENDER_ID.fullmatch(sender)
             or (
                 self.config.allowed_senders is not None
                 and sender not in self.config.allowed_senders

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 __all__ = [
     "ERROR_TEXTS",
+    "SENDER_ID",
     "Format",
     "Rejection",
     "Reply",
@@ -144,6 +145,9 @@ def key_passes_checksum(key: str) -> bool:
         return False
     return hashlib.md5(key[:-4].encode()).hexdigest()[:4] == key[-4:].lower()
 
+
+SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}|[0-9]{1,15}")
+"""Sender IDs SeeMe accepts: letters and digits, 11 at most, or up to 15 digits."""
 
 _CALLBACK_LIST = re.compile(r"[0-9]{1,2}(,[0-9]{1,2})*")
 

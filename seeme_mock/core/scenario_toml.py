@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from .callback import ENCODINGS, PARAMETERS
-from .protocol import ERROR_TEXTS
+from .protocol import ERROR_TEXTS, SENDER_ID
 from .scenario import (
     FINAL_CODES,
     PROGRESSIONS,
@@ -65,7 +65,7 @@ _UNITS = {
 _PATTERN_KINDS: tuple[PatternKind, ...] = (
     "exact", "prefix", "suffix", "glob", "regex", "contains",
 )  # fmt: skip
-_SENDER = re.compile(r"[A-Za-z0-9]*")
+_SENDER_PART = re.compile(r"[A-Za-z0-9]{0,15}")
 _STATUS_KEYS = tuple(str(code) for code in range(1, 11))
 
 
@@ -284,8 +284,12 @@ class _FileParser(_Reader):
         literal = kind in ("exact", "prefix", "suffix", "contains")
         if field == "number" and literal and not text.isdigit():
             return f"numbers are digits only, so no number is {kind} {text!r}"
-        if field == "sender" and literal and not _SENDER.fullmatch(text):
-            return f"sender IDs are letters and digits only, so none is {kind} {text!r}"
+        sender_rule = SENDER_ID if kind == "exact" else _SENDER_PART
+        if field == "sender" and literal and not sender_rule.fullmatch(text):
+            return (
+                "sender IDs are letters and digits, 11 at most (or 15 digits), "
+                f"so none is {kind} {text!r}"
+            )
         if field == "text" and kind == "exact" and not text:
             return "a message is never empty"
         return None

@@ -9,9 +9,12 @@ from aiohttp import web
 
 from ..core.export import message_record
 from ..core.gateway import Gateway
+from ..core.scenario import FINAL_CODES
 from .dispatcher import Dispatcher
 
 __all__ = ["add_inspector_route"]
+
+_FAILED_FINAL = FINAL_CODES - {6}
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1d2330; }
@@ -41,7 +44,7 @@ def _time(iso: str) -> str:
 
 def _row(record: dict[str, Any]) -> str:
     status = record["status"]
-    status_class = "final-6" if status == 6 else "final-bad" if status in (1, 2, 5, 7, 9) else ""
+    status_class = "final-6" if status == 6 else "final-bad" if status in _FAILED_FINAL else ""
     statuses = "".join(
         _chip(f"{s['code']} {s['text']} · {_time(s['at'])}") for s in record["statuses"]
     )
