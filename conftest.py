@@ -1,15 +1,19 @@
-"""Fixtures for seeme-mock's own tests: a real server on loopback, on a manual clock."""
+"""Shared helpers for seeme-mock's own tests: start a server, send to it, wait for things.
+
+Every test talks to a real server on loopback through the public handle a user has
+(:class:`~seeme_mock.SeemeMock`); nothing reaches inside it.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from seeme_mock import GatewayConfig, ManualClock, MockServer
-from seeme_mock.server.thread import ServerThread
+from seeme_mock import GatewayConfig, ManualClock, MockServer, SeemeMock
 
 VALID_KEY = "c2415537c8fca33feab37f0017faddf1fe5a"
 """The API key from SeeMe's documentation; it passes the official checksum."""
@@ -17,32 +21,60 @@ VALID_KEY = "c2415537c8fca33feab37f0017faddf1fe5a"
 START = 1_378_019_549.0
 """2013-09-01 09:12:29 in Budapest, the seed example's timestamp."""
 
-Serve = Callable[..., ServerThread]
+SEND = {"key": VALID_KEY, "number": "36301234567", "message": "Hello", "format": "json"}
+"""A send SeeMe accepts; tests change what they are about."""
+
+T = TypeVar("T")
+
+Serve = Callable[..., SeemeMock]
+
+_client = httpx.Client(timeout=30)
+"""One keep-alive client for every helper call: a new one per call costs milliseconds."""
+
+
+def send(base_url: str, **params: str) -> dict[str, Any]:
+    """One send to the gateway at ``base_url`` (``mock.url``), answered as JSON."""
+    reply: dict[str, Any] = _client.get(base_url + "/gateway", params={**SEND, **params}).json()
+    return reply
+
+
+def wait_for(what: str, probe: Callable[[], T], timeout: float = 10.0) -> T:
+    """Poll ``probe`` until it returns something truthy, for real-time tests only (the
+    manual clock needs no waiting); fails with ``what`` and the last value on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}; last saw {value!r}")
+        time.sleep(0.01)
 
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
-    """Start a gateway on 127.0.0.1 with a manual clock at START (or the real clock)."""
-    started: list[ServerThread] = []
+    """Start a gateway on 127.0.0.1: a manual clock at START unless ``manual=False``;
+    other keywords go to MockServer (sender, journal, connections...)."""
+    started: list[SeemeMock] = []
 
     def start(
         config: GatewayConfig | None = None, *, manual: bool = True, **options: Any
-    ) -> ServerThread:
+    ) -> SeemeMock:
         clock = ManualClock(START) if manual else None
-        thread = ServerThread(MockServer(config, clock=clock, **options)).start()
-        started.append(thread)
-        return thread
+        mock = SeemeMock.over(MockServer(config, clock=clock, **options)).start()
+        started.append(mock)
+        return mock
 
     yield start
-    for thread in started:
-        thread.stop()
-        assert not thread.server.errors, thread.server.errors
+    for mock in started:
+        mock.stop()
+        mock.check()
 
 
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as http:
-        yield http
+@pytest.fixture(scope="session")
+def client() -> httpx.Client:
+    """The shared keep-alive client, for tests that make their own requests."""
+    return _client
 
 
 pytest_plugins = ["pytester"]

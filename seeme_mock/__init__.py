@@ -2,23 +2,37 @@
 
 from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig, RetryPolicy
-from .core.gateway import Attempt, Callback, CallbackState, Gateway, Message
+from .core.errors import (
+    ClockError,
+    ConfigError,
+    ExpectationError,
+    InternalError,
+    ScenarioError,
+    SeemeMockError,
+)
+from .core.gateway import Gateway
+from .core.records import Attempt, Callback, CallbackState, Message, Rejected
 from .core.scenario import Scenario, Step
-from .core.scenario_toml import ScenarioError, load_scenario_files, parse_scenarios
-from .server.runtime import MockServer
-from .testing import SeemeMock, SeemeMockError
+from .core.scenario_toml import load_scenario_files, parse_scenarios
+from .server.mock_server import MockServer
+from .testing import SeemeMock
 
 __all__ = [
     "Attempt",
     "Callback",
     "CallbackState",
     "Clock",
+    "ClockError",
+    "ConfigError",
+    "ExpectationError",
     "Gateway",
     "GatewayConfig",
+    "InternalError",
     "ManualClock",
     "Message",
     "MockServer",
     "RealClock",
+    "Rejected",
     "RetryPolicy",
     "Scenario",
     "ScenarioError",

@@ -2,73 +2,75 @@
 
 Registered through the ``pytest11`` entry point, so installing seeme-mock is all
 a project needs. One server per session (per xdist worker), a fresh gateway per test.
-Settings come from the ini file, then the command line, then the test's marker.
+Settings come from the ini file, then the command line, then the test's marker; every
+one of them is a setting of :data:`~seeme_mock.core.config.GATEWAY_SETTINGS` (plus the
+clock and TLS), so its name, help, default and checks are the same as ``serve``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .core.callback import ENCODINGS
-from .core.config import ConfigError, GatewayConfig
-from .core.scenario_toml import ScenarioError, load_scenario_files, parse_scenarios
-from .core.status import LANGUAGES
-from .testing import CLOCKS, ClockKind, SeemeMock
+from .core.config import GATEWAY_SETTINGS, config_from
+from .core.errors import ConfigError, ScenarioError
+from .core.scenario import Scenario
+from .core.scenario_toml import load_scenario_files, parse_scenarios
+from .core.settings import Setting
+from .server.options import SERVE_SETTINGS
+from .testing import SeemeMock
 
 __all__ = ["seeme_mock", "seeme_mock_server"]
 
-_OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "clock": ("manual (default) or real", CLOCKS),
-    "language": ("status text language (default en)", LANGUAGES),
-    "encoding": ("charset of callback texts (default iso-8859-2)", ENCODINGS),
-    "callback_url": ("default callback URL when a send names none", None),
-    "scenarios": ("scenario files or folders, comma-separated, from the rootdir", None),
-    "seed": ("seed for scenario branches and jitter (default 0)", None),
-    "tls": (
-        "true: the session's server speaks HTTPS (CA file: seeme_mock.ca_path)",
-        ("true", "false"),
-    ),
-}
-_CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(GatewayConfig) if f.name != "scenarios")
-_MARKER_ONLY = ("clock", "scenarios", "scenario")
+_SERVE = {s.name: s for s in SERVE_SETTINGS}
+_CLOCK = dataclasses.replace(_SERVE["clock"], default="manual")
+SETTINGS: tuple[Setting, ...] = (_CLOCK, _SERVE["tls"], *GATEWAY_SETTINGS)
+"""What the ini file and the command line may set, as ``seeme_<name>`` and ``--seeme-<name>``."""
+_MARKER_ONLY = ("scenario",)
+"""Inline scenario TOML: a marker keyword, no ini option."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("seeme", "seeme-mock SMS gateway")
-    for name, (help_text, _) in _OPTIONS.items():
-        flag = "--seeme-" + name.replace("_", "-")
-        group.addoption(flag, dest="seeme_" + name, default=None, help=help_text)
-        parser.addini("seeme_" + name, help_text, default=None)
+    for setting in SETTINGS:
+        help_text = f"{setting.help} (default: {setting.show_default()})"
+        if setting.repeatable:
+            help_text += "; comma-separated"
+        group.addoption(
+            "--seeme-" + setting.name.replace("_", "-"),
+            dest="seeme_" + setting.name,
+            default=None,
+            metavar=setting.kind.metavar,
+            help=help_text,
+        )
+        parser.addini("seeme_" + setting.name, help_text, default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "seeme(clock='manual', scenarios=PATHS, scenario=TOML, seed=0, language=..., "
-        "**settings): configure the seeme_mock fixture for this test; settings are "
-        "GatewayConfig fields (see seeme-mock's README)",
+        "**settings): configure the seeme_mock fixture for this test; each keyword is a "
+        "setting (see `pytest --help`, group seeme), as a value or as the ini file's text",
     )
-    for name, (_, valid) in _OPTIONS.items():
-        value = _option(config, name)
-        if valid is not None and value is not None and value not in valid:
-            raise pytest.UsageError(
-                f"{value!r} is not a valid seeme_{name}. Valid values: {', '.join(valid)}"
-            )
-    seed = _option(config, "seed")
-    if seed is not None and not seed.lstrip("-").isdigit():
-        raise pytest.UsageError(f"{seed!r} is not a valid seeme_seed. Valid values: integers")
-    paths = _option(config, "scenarios")
-    if paths is not None:
+    for setting in SETTINGS:
+        value = _option(config, setting.name)
+        if value is None:
+            continue
         try:
-            load_scenario_files(_paths(config, paths))
+            if setting.name == "scenarios":
+                _scenario_files(config, value.split(","))
+            else:
+                setting.parse(value)
         except ScenarioError as exc:
             raise pytest.UsageError(f"seeme_scenarios are invalid:\n{exc}") from None
+        except ConfigError as exc:
+            raise pytest.UsageError(f"seeme_{exc}") from None
 
 
 def _option(config: pytest.Config, name: str) -> str | None:
@@ -77,55 +79,64 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return str(value) if value else None
 
 
-def _paths(config: pytest.Config, value: str) -> list[Path]:
-    return [config.rootpath / part.strip() for part in value.split(",") if part.strip()]
+def _scenario_files(config: pytest.Config, paths: Iterable[str | Path]) -> tuple[Scenario, ...]:
+    """Paths relative to the rootdir, as the ini file means them."""
+    parts = [config.rootpath / str(p).strip() for p in paths if str(p).strip()]
+    return load_scenario_files(parts)
 
 
 @pytest.fixture(scope="session")
 def seeme_mock_server(pytestconfig: pytest.Config) -> Iterator[SeemeMock]:
     """The session's server on 127.0.0.1 and a free port; tests use ``seeme_mock``."""
-    with SeemeMock(tls=_option(pytestconfig, "tls") == "true") as mock:
+    tls = _SERVE["tls"].parse(_option(pytestconfig, "tls") or "false")
+    with SeemeMock(tls=tls) as mock:
         yield mock
+
+
+def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """ini, then command line, then marker: by setting name, as text or as values."""
+    config = request.config
+    settings: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = _option(config, setting.name)
+        if value is not None and setting.name != "tls":
+            settings[setting.name] = value
+    marker = request.node.get_closest_marker("seeme")
+    if marker is not None:
+        if marker.args:
+            pytest.fail("@pytest.mark.seeme takes keyword arguments only", pytrace=False)
+        valid = [s.name for s in SETTINGS if s.name != "tls"] + list(_MARKER_ONLY)
+        for name in marker.kwargs:
+            if name not in valid:
+                close = difflib.get_close_matches(name, valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                pytest.fail(
+                    f"@pytest.mark.seeme got an unknown setting {name!r}{hint}; "
+                    f"valid: {', '.join(valid)}",
+                    pytrace=False,
+                )
+        settings.update(marker.kwargs)
+    return settings
 
 
 @pytest.fixture
 def seeme_mock(request: pytest.FixtureRequest, seeme_mock_server: SeemeMock) -> SeemeMock:
     """A SeeMe gateway with fresh state for this test; point the SUT at ``.url + "/gateway"``."""
-    config = request.config
-    settings: dict[str, Any] = {}
-    for name in _OPTIONS:
-        value = _option(config, name)
-        if value is not None and name != "tls":
-            settings[name] = _paths(config, value) if name == "scenarios" else value
-    if "seed" in settings:
-        settings["seed"] = int(settings["seed"])
-    marker = request.node.get_closest_marker("seeme")
-    if marker is not None:
-        if marker.args:
-            pytest.fail("@pytest.mark.seeme takes keyword arguments only", pytrace=False)
-        settings.update(marker.kwargs)
-    clock: ClockKind = settings.pop("clock", "manual")
-    scenario_paths = settings.pop("scenarios", None)
-    inline = settings.pop("scenario", None)
-    for name in settings:
-        if name not in _CONFIG_FIELDS:
-            valid = (*_MARKER_ONLY, *_CONFIG_FIELDS)
-            close = difflib.get_close_matches(name, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            pytest.fail(
-                f"@pytest.mark.seeme got an unknown setting {name!r}{hint}; "
-                f"valid: {', '.join(valid)}",
-                pytrace=False,
-            )
+    settings = _settings(request)
     try:
-        scenarios: tuple[Any, ...] = ()
+        clock = _CLOCK.parse(settings.pop("clock", "manual"))
+        scenarios: tuple[Scenario, ...] = ()
+        inline = settings.pop("scenario", None)
         if inline is not None:
             scenarios += parse_scenarios(inline, f"{request.node.name} scenario")
-        if scenario_paths is not None:
-            if isinstance(scenario_paths, (str, Path)):
-                scenario_paths = [scenario_paths]
-            scenarios += load_scenario_files(config.rootpath / p for p in scenario_paths)
-        seeme_mock_server.reset(GatewayConfig(scenarios=scenarios, **settings), clock=clock)
-    except (ConfigError, ScenarioError, ValueError) as exc:
+        paths = settings.pop("scenarios", None)
+        if isinstance(paths, str):
+            paths = paths.split(",")
+        elif isinstance(paths, Path):
+            paths = [paths]
+        if paths is not None:
+            scenarios += _scenario_files(request.config, paths)
+        seeme_mock_server.reset(config_from({**settings, "scenarios": scenarios}), clock=clock)
+    except (ConfigError, ScenarioError) as exc:
         pytest.fail(f"seeme-mock settings:\n{exc}", pytrace=False)
     return seeme_mock_server

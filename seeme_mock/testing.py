@@ -13,43 +13,41 @@ server's loop, so the engine never sees two threads.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig
-from .core.gateway import Callback, Gateway, Message, Rejected, explain_wait
+from .core.errors import ConfigError, ExpectationError, InternalError
+from .core.gateway import Gateway
+from .core.records import Callback, Message, Rejected
 from .core.scenario_toml import load_scenario_files, parse_scenarios
-from .server.inprocess import AppKind, InProcessSender
-from .server.runtime import MockServer
+from .core.waits import explain_wait
+from .server.inprocess import AppKind
+from .server.mock_server import MockServer
+from .server.options import ClockKind
 from .server.thread import ServerThread
 from .server.tls import test_certificate
 
-__all__ = ["SeemeMock", "SeemeMockError"]
+__all__ = ["SeemeMock"]
 
 if TYPE_CHECKING:
     from faker import Faker
 
-ClockKind = Literal["manual", "real"]
-CLOCKS: tuple[ClockKind, ...] = ("manual", "real")
-
-
-class SeemeMockError(AssertionError):
-    """A test expectation about the gateway did not hold; the text says what was seen."""
-
 
 class SeemeMock:
+    """A handle on a running :class:`MockServer`, usable from synchronous code."""
+
     def __init__(
         self,
         config: GatewayConfig | None = None,
         *,
-        clock: ClockKind = "manual",
+        clock: ClockKind | Clock = "manual",
         host: str = "127.0.0.1",
         port: int = 0,
         tls: bool = False,
@@ -62,16 +60,19 @@ class SeemeMock:
             self._ca_folder = tempfile.TemporaryDirectory(prefix="seeme-mock-")
             self.ca_path = Path(self._ca_folder.name) / "ca.pem"
             context = test_certificate(host, self.ca_path)
-        self._thread = ServerThread(
-            MockServer(
-                config or GatewayConfig(),
-                clock=_clock(clock),
-                host=host,
-                port=port,
-                ssl_context=context,
-            )
-        )
+        server = MockServer(config, clock=_clock(clock), host=host, port=port, ssl_context=context)
+        self._thread = ServerThread(server)
+        self._server = server
         self._fake: Faker | None = None
+
+    @classmethod
+    def over(cls, server: MockServer) -> SeemeMock:
+        """A handle on a server built by hand (its own sender, journal, pool size...)."""
+        mock = cls.__new__(cls)
+        mock.ca_path = mock._ca_folder = mock._fake = None
+        mock._server = server
+        mock._thread = ServerThread(server)
+        return mock
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -92,22 +93,18 @@ class SeemeMock:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def reset(self, config: GatewayConfig | None = None, *, clock: ClockKind = "manual") -> None:
-        """A fresh gateway (no messages, full balance) on the same server and port."""
-        server = self._thread.server
-        gateway = Gateway(config or GatewayConfig(), _clock(clock))
-        self._thread.run(server.dispatcher.switch(gateway))
-        server.errors.clear()
+    def reset(
+        self, config: GatewayConfig | None = None, *, clock: ClockKind | Clock = "manual"
+    ) -> None:
+        """A fresh gateway (no messages, full balance) with ``config`` (None: the defaults)
+        on the same server and port; nothing of the old one reaches the SUT afterwards."""
+        self._thread.run(self._server.reset(config or GatewayConfig(), clock=_clock(clock)))
         self._fake = None
 
     def deliver_to(self, app: Any, path: str = "/", kind: AppKind | None = None) -> None:
         """Deliver callbacks straight into a WSGI or ASGI ``app`` (Flask, Django, FastAPI...)
         instead of over the network; sends naming no callbackurl get ``path`` on it."""
-        gateway = self._gateway
-        if gateway.config.callback_url is None:
-            config = dataclasses.replace(gateway.config, callback_url=f"http://testserver{path}")
-            self._thread.call(lambda: setattr(gateway, "config", config))
-        self._thread.run(self._thread.server.dispatcher.use_sender(InProcessSender(app, kind)))
+        self._thread.run(self._server.deliver_to(app, path, kind))
 
     def use_scenario(self, source: str | Path) -> None:
         """Add scenarios for this test, before any others: a path to a TOML file or
@@ -123,7 +120,7 @@ class SeemeMock:
     @property
     def url(self) -> str:
         """The server's base URL; the send endpoint is ``url + "/gateway"``."""
-        return self._thread.server.url
+        return self._server.url
 
     @property
     def config(self) -> GatewayConfig:
@@ -165,7 +162,7 @@ class SeemeMock:
 
     @property
     def _gateway(self) -> Gateway:
-        return self._thread.server.gateway
+        return self._server.gateway
 
     # -- driving time and waiting -------------------------------------------------
 
@@ -174,7 +171,7 @@ class SeemeMock:
 
         Returns once the SUT has answered each callback in the window (the number
         of attempts made is returned)."""
-        return self._thread.run(self._thread.server.dispatcher.advance(seconds))
+        return self._thread.run(self._server.advance(seconds))
 
     def wait_for_callbacks(
         self,
@@ -186,13 +183,12 @@ class SeemeMock:
         with ``reference`` (default: all) were delivered. Under the manual clock this
         advances virtual time, at most ``timeout`` virtual seconds."""
         wanted = None if codes is None else frozenset(codes)
-        dispatcher = self._thread.server.dispatcher
         delivered, found = self._thread.run(
-            dispatcher.wait_for_callbacks(reference, wanted, timeout), timeout + 30.0
+            self._server.wait_for_callbacks(reference, wanted, timeout), timeout + 30.0
         )
         if delivered:
             return found
-        raise SeemeMockError(explain_wait(reference, wanted, found, timeout, self.clock))
+        raise ExpectationError(explain_wait(reference, wanted, found, timeout, self.clock.manual))
 
     async def advance_async(self, seconds: float) -> int:
         """:meth:`advance` for async tests: the test's event loop keeps running meanwhile,
@@ -212,9 +208,9 @@ class SeemeMock:
 
     def check(self) -> None:
         """Raise here whatever went wrong inside the server's thread."""
-        errors = list(self._thread.server.errors)
+        errors = list(self._server.errors)
         if errors:
-            raise SeemeMockError(f"seeme-mock failed internally: {errors[0]!r}") from errors[0]
+            raise InternalError(f"seeme-mock failed internally: {errors[0]!r}") from errors[0]
 
     # -- assertions ---------------------------------------------------------------
 
@@ -244,12 +240,14 @@ class SeemeMock:
         if rejected:
             lines.append("sends the gateway refused:")
             lines += [f"  code {r.code} ({r.message}): {dict(r.params)!r}" for r in rejected[:10]]
-        raise SeemeMockError("\n".join(lines))
+        raise ExpectationError("\n".join(lines))
 
 
-def _clock(kind: ClockKind) -> Clock:
+def _clock(kind: ClockKind | Clock) -> Clock:
+    if not isinstance(kind, str):
+        return kind
     if kind == "manual":
         return ManualClock()
     if kind == "real":
         return RealClock()
-    raise ValueError(f"{kind!r} is not a clock; choose one of {', '.join(CLOCKS)}")
+    raise ConfigError(f"clock: {kind!r} is not one of manual, real", setting="clock")

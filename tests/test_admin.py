@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,21 +11,21 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
-from conftest import START, VALID_KEY, Serve
+from conftest import SEND, START, Serve, wait_for
+from seeme_mock import GatewayConfig, SeemeMock, Step
+from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.openapi import OPENAPI
-from seeme_mock.server.thread import ServerThread
 
 
 class Admin:
-    def __init__(self, server: ServerThread) -> None:
-        self.url = server.server.url
+    def __init__(self, server: SeemeMock) -> None:
+        self.url = server.url
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
     def send(self, **params: str) -> dict[str, Any]:
-        query = {"key": VALID_KEY, "number": "36301234567", "message": "Hi", "format": "json",
-                 **params}  # fmt: skip
-        reply: dict[str, Any] = self.http.get("/gateway", params=query).json()
+        reply: dict[str, Any] = self.http.get("/gateway", params={**SEND, **params}).json()
         return reply
 
     def call(
@@ -116,6 +117,42 @@ def test_reset(admin: Admin) -> None:
     admin.send()
     assert admin.call("POST", "/__admin/reset") == {"reset": True}
     assert admin.call("GET", "/__admin/messages")["messages"] == []
+
+
+def test_a_reset_stops_what_the_old_gateway_queued_and_had_on_the_wire(
+    serve: Serve, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(request: Request) -> Response:
+        entered.set()
+        release.wait(10)
+        return Response("")
+
+    httpserver.expect_request("/dlr").respond_with_handler(slow)
+    journal = SqliteJournal(tmp_path / "journal.db")
+    config = GatewayConfig(progression=(Step(6, 0.0),))
+    admin = Admin(serve(config, manual=False, connections=1, journal=journal))
+    for n in range(5):  # one on the wire, four queued behind it
+        admin.send(reference=f"old-{n}", callback="6", callbackurl=dlr(httpserver))
+    assert entered.wait(10)
+    admin.call("POST", "/__admin/reset")
+    release.set()
+    admin.send(reference="new", callback="6", callbackurl=dlr(httpserver))
+    wait_for("the new message's callback", lambda: admin.call("GET", "/__admin/messages")[
+        "messages"][0]["callbacks"][0]["state"] == "delivered")  # fmt: skip
+    admin.http.close()
+    assert [r.args["reference"] for r, _ in httpserver.log] == ["old-0", "new"]
+    assert [m["reference"] for m in journal.load().messages] == ["new"]
+
+
+def test_the_config_in_use(serve: Serve) -> None:
+    admin = Admin(serve(GatewayConfig(language="hu", callback_codes=frozenset({4, 6}))))
+    body = admin.call("GET", "/__admin/config")
+    admin.http.close()
+    assert body["language"] == "hu" and body["callback_codes"] == [4, 6]
+    assert body["retry_attempts"] == 6 and body["progression"] == "1,2,3"
+    assert body["balance"] == "1000000000" and body["callback_url"] is None
 
 
 def test_scenarios_at_runtime(admin: Admin, httpserver: HTTPServer) -> None:

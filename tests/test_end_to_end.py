@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
@@ -16,9 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import VALID_KEY, Serve
-from seeme_mock import CallbackState, GatewayConfig, MockServer, Step
-from seeme_mock.server.thread import ServerThread
+from conftest import Serve, send, wait_for
+from seeme_mock import CallbackState, GatewayConfig, SeemeMock, Step
 
 
 def received(httpserver: HTTPServer) -> list[dict[str, str]]:
@@ -28,26 +26,19 @@ def received(httpserver: HTTPServer) -> list[dict[str, str]]:
     ]
 
 
-def send(client: httpx.Client, base_url: str, **params: str) -> dict[str, object]:
-    query = {"key": VALID_KEY, "number": "36301234567", "message": "Hello", "format": "json"}
-    body: dict[str, object] = client.get(base_url + "/gateway", params={**query, **params}).json()
-    return body
-
-
 def test_three_callbacks_arrive_in_order_with_the_exact_bytes(
     serve: Serve, client: httpx.Client, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/dlr").respond_with_data("")
     server = serve(GatewayConfig(language="hu"))
     send(
-        client,
-        server.server.url,
+        server.url,
         reference="sms43",
         callback="3,4,6",
         callbackurl=httpserver.url_for("/dlr"),
     )
     assert httpserver.log == []
-    server.run(server.server.dispatcher.advance(3))
+    server.advance(3)
     queries = [req.query_string for req, _ in httpserver.log]
     assert queries == [
         b"reference=sms43&number=36301234567&code=3&message=Tov%E1bb%EDtva+a+t%E1voli+SMSC-nek"
@@ -71,15 +62,14 @@ def test_a_receiver_that_fails_at_first_still_gets_every_callback_in_order(
     httpserver.expect_request("/dlr").respond_with_handler(flaky)
     server = serve()
     send(
-        client,
-        server.server.url,
+        server.url,
         reference="r1",
         callback="3,4,6",
         callbackurl=httpserver.url_for("/dlr"),
     )
-    server.run(server.server.dispatcher.advance(60))
+    server.advance(60)
     assert [q["code"] for q in received(httpserver)] == ["3", "3", "3", "3", "4", "6"]
-    [message] = server.call(lambda: server.server.gateway.messages)
+    [message] = server.messages
     first = message.callbacks[0]
     assert [a.status for a in first.attempts] == [500, 503, 500, 200]
     assert [a.error for a in first.attempts] == ["HTTP 500", "HTTP 503", "HTTP 500", None]
@@ -93,17 +83,16 @@ def test_a_refused_connection_is_retried_and_recorded(
     server = serve()
     httpserver.expect_request("/dlr").respond_with_data("")
     dead = "http://127.0.0.1:9/dlr"  # the discard port: nothing listens there
-    send(client, server.server.url, reference="dead", callback="6", callbackurl=dead)
+    send(server.url, reference="dead", callback="6", callbackurl=dead)
     send(
-        client,
-        server.server.url,
+        server.url,
         reference="alive",
         callback="6",
         callbackurl=httpserver.url_for("/dlr"),
     )
-    server.run(server.server.dispatcher.advance(300))
+    server.advance(300)
     assert [q["reference"] for q in received(httpserver)] == ["alive"]
-    dead_message = server.call(lambda: server.server.gateway.messages[0])
+    dead_message = server.messages[0]
     [callback] = dead_message.callbacks
     assert callback.state is CallbackState.FAILED
     assert len(callback.attempts) == 6
@@ -144,12 +133,6 @@ def cli_server(httpserver: HTTPServer) -> Iterator[tuple[subprocess.Popen[str], 
     process.wait()
 
 
-def wait_for(httpserver: HTTPServer, count: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while len(httpserver.log) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def test_the_cli_server_sends_and_stops_cleanly(
     cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client, httpserver: HTTPServer
 ) -> None:
@@ -159,12 +142,12 @@ def test_the_cli_server_sends_and_stops_cleanly(
     )
     process, url = cli_server
     assert (
-        send(
-            client, url, reference="cli", callback="3,4,6", callbackurl=httpserver.url_for("/dlr")
-        )["result"]
+        send(url, reference="cli", callback="3,4,6", callbackurl=httpserver.url_for("/dlr"))[
+            "result"
+        ]
         == "OK"
     )
-    wait_for(httpserver, 4)
+    wait_for("4 callbacks", lambda: len(httpserver.log) >= 4)
     assert [q["code"] for q in received(httpserver)] == ["3", "3", "4", "6"]
     assert received(httpserver)[-1]["message"] == "K\xe9zbes\xedtve"
     process.send_signal(signal.SIGTERM)
@@ -179,7 +162,7 @@ def test_the_cli_reports_pending_callbacks_on_sigint(
     cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client
 ) -> None:
     process, url = cli_server
-    send(client, url, callback="3,4,6", callbackurl="http://127.0.0.1:9/dlr")
+    send(url, callback="3,4,6", callbackurl="http://127.0.0.1:9/dlr")
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
     assert "seeme-mock stopped; 3 callbacks were still pending" in out
@@ -197,8 +180,8 @@ def test_stopping_lets_a_callback_on_the_wire_finish(
 
     httpserver.expect_request("/dlr").respond_with_handler(slow)
     config = GatewayConfig(progression=(Step(6, 0.0),))
-    server = ServerThread(MockServer(config)).start()
-    send(client, server.server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
+    server = SeemeMock(config, clock="real").start()
+    send(server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
     assert entered.wait(10)
     stopped: list[int] = []
     stopper = threading.Thread(target=lambda: stopped.append(server.stop()))
@@ -206,5 +189,5 @@ def test_stopping_lets_a_callback_on_the_wire_finish(
     release.set()
     stopper.join(20)
     assert stopped == [0]
-    [callback] = server.server.gateway.messages[0].callbacks
+    [callback] = server.messages[0].callbacks
     assert callback.state is CallbackState.DELIVERED

@@ -144,8 +144,25 @@ def test_count_pending_includes_statuses_still_to_come() -> None:
     assert gw.count_pending_callbacks() == 2
 
 
-def test_reset_forgets_everything() -> None:
+def test_the_gateway_announces_whenever_something_sooner_is_due() -> None:
+    """A transport on the real clock re-arms its timer on this, whatever changed the
+    schedule: a send or a status pushed by hand (no caller has to remember to)."""
+    gw, clock = gateway()
+    heard: list[float | None] = []
+    gw.listen(lambda: heard.append(gw.next_due()))
+    send(gw, callback="6", callbackurl="http://sut/dlr")
+    assert heard == [START + 1]  # status 3 is the first thing due
+    send(gw, callback="2", callbackurl="http://sut/dlr")
+    assert heard == [START + 1]  # nothing sooner: no news
+    clock.move_to(START + 0.5)
+    gw.push_status(gw.messages[1], 2)
+    assert heard == [START + 1, START + 0.5]  # the pushed status's callback is due now
+
+
+def test_a_detached_gateway_tells_no_one() -> None:
     gw, _ = gateway()
-    send(gw, callback="3,4,6", callbackurl="http://sut/dlr")
-    gw.reset()
-    assert (gw.messages, gw.next_due(), gw.balance) == ([], None, gw.config.balance)
+    heard: list[float | None] = []
+    gw.listen(lambda: heard.append(gw.next_due()))
+    gw.detach()
+    send(gw, callback="6", callbackurl="http://sut/dlr")
+    assert heard == []

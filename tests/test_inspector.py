@@ -11,8 +11,8 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import VALID_KEY, Serve
-from seeme_mock.server.thread import ServerThread
+from conftest import Serve, send
+from seeme_mock import SeemeMock
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -23,7 +23,7 @@ FLAGS = [
 
 
 @pytest.fixture
-def busy_gateway(serve: Serve, httpserver: HTTPServer) -> ServerThread:
+def busy_gateway(serve: Serve, httpserver: HTTPServer) -> SeemeMock:
     """A gateway with one delivered message, one whose receiver is dead, one refused send."""
     httpserver.expect_request("/dlr").respond_with_data("")
     server = serve()
@@ -33,43 +33,35 @@ def busy_gateway(serve: Serve, httpserver: HTTPServer) -> ServerThread:
         {"number": "36701234567", "reference": "order-2", "callbackurl": dead},
         {"number": "06301234567", "reference": "order-3"},
     ]
-    with httpx.Client() as client:
-        for params in sends:
-            client.get(
-                server.server.url + "/gateway",
-                params={"key": VALID_KEY, "message": "Your code: 1234", "callback": "4,6",
-                        **params},
-            )  # fmt: skip
-    server.run(server.server.dispatcher.advance(300))
+    for params in sends:
+        send(server.url, message="Your code: 1234", callback="4,6", **params)
+    server.advance(300)
     return server
 
 
-def test_the_page_lists_messages_and_highlights_failures(busy_gateway: ServerThread) -> None:
-    html = httpx.get(busy_gateway.server.url + "/?refresh=0").text
+def test_the_page_lists_messages_and_highlights_failures(busy_gateway: SeemeMock) -> None:
+    html = httpx.get(busy_gateway.url + "/?refresh=0").text
     assert "2 messages · 1 refused sends · 12 failed callback attempts" in html
     assert html.count('class="chip fail"') == 14  # 12 attempts and 2 failed callbacks
     assert "order-1" in html and "Delivered" in html
-    filtered = httpx.get(busy_gateway.server.url + "/", params={"q": "order-2"}).text
+    filtered = httpx.get(busy_gateway.url + "/", params={"q": "order-2"}).text
     assert "order-2" in filtered and "order-1" not in filtered
     assert '<meta http-equiv="refresh" content="2">' in filtered
 
 
 def test_what_the_sut_sent_is_escaped(serve: Serve) -> None:
     server = serve()
-    httpx.get(
-        server.server.url + "/gateway",
-        params={"key": VALID_KEY, "number": "36301234567", "message": "<script>x()</script>"},
-    )
-    html = httpx.get(server.server.url + "/").text
+    send(server.url, message="<script>x()</script>")
+    html = httpx.get(server.url + "/").text
     assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
 
 
 @pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
 )
-def test_in_headless_chromium(busy_gateway: ServerThread, tmp_path: Path) -> None:
+def test_in_headless_chromium(busy_gateway: SeemeMock, tmp_path: Path) -> None:
     assert CHROMIUM, ".ci/run installs chromium; without it this test cannot run"
-    url = busy_gateway.server.url + "/?refresh=0"
+    url = busy_gateway.url + "/?refresh=0"
     profile = ["--user-data-dir=" + str(tmp_path / "profile")]
     dom = subprocess.run(
         [CHROMIUM, *FLAGS, *profile, "--dump-dom", url],

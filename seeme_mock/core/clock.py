@@ -16,16 +16,25 @@ __all__ = ["Clock", "ManualClock", "RealClock"]
 class Clock(Protocol):
     """Seconds since the Unix epoch, as a float."""
 
+    @property
+    def manual(self) -> bool:
+        """True when time moves only on request (advance), never by itself."""
+        ...
+
     def now(self) -> float: ...
 
 
 class RealClock:
+    manual = False
+
     def now(self) -> float:
         return time.time()
 
 
 class ManualClock:
     """A clock that moves only when told to; it never goes backwards."""
+
+    manual = True
 
     def __init__(self, start: float | None = None) -> None:
         self._now = time.time() if start is None else start

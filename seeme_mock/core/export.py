@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .gateway import Attempt, Callback, Gateway, Message, Rejected
+from .gateway import Gateway
+from .records import Attempt, Callback, Message, Rejected
 from .status import status_text
 
 __all__ = ["iso_time", "journal_record", "message_record", "rejection_record"]

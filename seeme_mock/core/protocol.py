@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Reply",
     "format_money",
     "has_undecodable_bytes",
+    "is_http_url",
     "key_passes_checksum",
     "parse_callback_codes",
     "parse_params",
@@ -176,6 +177,12 @@ def parse_params(raw: str | bytes) -> dict[str, str]:
         if name != "message" and has_undecodable_bytes(value):
             params[name] = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return params
+
+
+def is_http_url(url: str) -> bool:
+    """A callback URL SeeMe can call: http or https with a host (else code 17)."""
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def has_undecodable_bytes(value: str) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from .callback import ENCODINGS, PARAMETERS
+from .errors import ScenarioError
 from .protocol import ERROR_TEXTS, SENDER_ID
 from .scenario import (
     FINAL_CODES,
@@ -48,7 +49,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["ScenarioError", "load_scenario_files", "parse_delay", "parse_scenarios"]
+__all__ = ["load_scenario_files", "parse_delay", "parse_scenarios"]
 
 T = TypeVar("T")
 
@@ -67,14 +68,6 @@ _PATTERN_KINDS: tuple[PatternKind, ...] = (
 )  # fmt: skip
 _SENDER_PART = re.compile(r"[A-Za-z0-9]{0,15}")
 _STATUS_KEYS = tuple(str(code) for code in range(1, 11))
-
-
-class ScenarioError(ValueError):
-    """Every problem in a set of scenario files, one ``file:line:col: message`` a line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 def parse_delay(value: object) -> float:

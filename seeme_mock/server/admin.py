@@ -10,14 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.clock import ManualClock
+from ..core.config import GATEWAY_SETTINGS
+from ..core.errors import ScenarioError
 from ..core.export import iso_time, journal_record, message_record
-from ..core.gateway import Gateway, Message, explain_wait
+from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
+from ..core.records import Message
 from ..core.scenario import Scenario
-from ..core.scenario_toml import ScenarioError, parse_scenarios
-from .dispatcher import Dispatcher
+from ..core.scenario_toml import parse_scenarios
+from ..core.waits import explain_wait
 from .openapi import OPENAPI
+from .runtime import Runtime
 
 __all__ = ["add_admin_routes"]
 
@@ -63,9 +66,9 @@ def _time(request: web.Request, name: str) -> float | None:
         ) from None
 
 
-def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
+def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
     def gateway() -> Gateway:
-        return dispatcher.gateway
+        return runtime.gateway
 
     def record(message: Message) -> dict[str, Any]:
         gw = gateway()
@@ -85,7 +88,7 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
         return _json(
             {
                 "status": "ok",
-                "clock": "manual" if isinstance(gw.clock, ManualClock) else "real",
+                "clock": "manual" if gw.clock.manual else "real",
                 "now": iso_time(gw.clock.now(), gw.zone),
                 "messages": len(gw.messages),
                 "pending_callbacks": gw.count_pending_callbacks(),
@@ -118,12 +121,21 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
         if code is None or not 1 <= code <= 10:
             raise _BadRequest(f"give code=1..10 in the query, got {request.query.get('code')!r}")
         gateway().push_status(message, int(code))
-        dispatcher.wake()
         return _json(record(message))
 
     async def reset(request: web.Request) -> web.Response:
-        gateway().reset()
+        await runtime.reset()
         return _json({"reset": True})
+
+    async def config(request: web.Request) -> web.Response:
+        current = gateway().config
+        values: dict[str, Any] = {}
+        for setting in GATEWAY_SETTINGS:
+            value: Any = current
+            for name in setting.path:
+                value = getattr(value, name)
+            values[setting.name] = setting.kind.show(value)
+        return _json(values)
 
     def scenario_list() -> dict[str, Any]:
         gw = gateway()
@@ -153,11 +165,11 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
         seconds = _number(request, "seconds", float)
         if seconds is None or seconds < 0:
             raise _BadRequest("give seconds >= 0 in the query, e.g. ?seconds=5")
-        if not dispatcher.manual:
+        if not gateway().clock.manual:
             raise _BadRequest(
                 "the clock is real; start with `seeme-mock serve --clock manual`", status=409
             )
-        attempts = await dispatcher.advance(seconds)
+        attempts = await runtime.advance(seconds)
         gw = gateway()
         return _json({"attempts": attempts, "now": iso_time(gw.clock.now(), gw.zone)})
 
@@ -170,14 +182,14 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
             raise _BadRequest(f"code must be status codes 1..10, got {raw_codes!r}") from None
         timeout = _number(request, "timeout", float)
         timeout = 10.0 if timeout is None else timeout
-        delivered, found = await dispatcher.wait_for_callbacks(reference, codes, timeout)
+        delivered, found = await runtime.wait_for_callbacks(reference, codes, timeout)
         gw = gateway()
         body: dict[str, Any] = {
             "delivered": delivered,
             "messages": [record(m) for m in {c.message.id: c.message for c in found}.values()],
         }
         if not delivered:
-            body["explanation"] = explain_wait(reference, codes, found, timeout, gw.clock)
+            body["explanation"] = explain_wait(reference, codes, found, timeout, gw.clock.manual)
         return _json(body, status=200 if delivered else 408)
 
     async def export(request: web.Request) -> web.Response:
@@ -202,6 +214,7 @@ def add_admin_routes(app: web.Application, dispatcher: Dispatcher) -> None:
         ("GET", "/__admin/messages/{id}", one_message),
         ("POST", "/__admin/messages/{id}/status", push_status),
         ("POST", "/__admin/reset", reset),
+        ("GET", "/__admin/config", config),
         ("GET", "/__admin/scenarios", list_scenarios),
         ("POST", "/__admin/scenarios", load_scenarios),
         ("PUT", "/__admin/scenarios", load_scenarios),

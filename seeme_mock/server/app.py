@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from aiohttp import web
 
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
 from .admin import add_admin_routes
-from .dispatcher import Dispatcher
 from .inspector import add_inspector_route
+from .runtime import Runtime
 
 __all__ = ["build_app"]
 
 log = logging.getLogger("seeme_mock")
 
 
-def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None]) -> web.Application:
-    """Serve whichever gateway the dispatcher runs (a test may switch it between tests)."""
+def build_app(runtime: Runtime) -> web.Application:
+    """Serve whichever gateway the runtime runs (a reset replaces it)."""
 
     async def send_endpoint(request: web.Request) -> web.Response:
-        gateway = dispatcher.gateway
+        gateway = runtime.gateway
         params = parse_params(request.rel_url.raw_query_string)
         fmt = Format.from_param(params.get("format"), gateway.config.default_format)
         delay = 0.0
@@ -30,12 +29,11 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
             if request.method == "POST":
                 params.update(parse_params(await request.read()))
             reply, fmt, delay = gateway.handle(
-                params, request.remote or "", overloaded=dispatcher.overloaded
+                params, request.remote or "", overloaded=runtime.overloaded
             )
-            dispatcher.wake()
         except Exception as exc:  # a bug of ours must not become a 500 for the SUT
             log.exception("seeme-mock failed on %s", request.rel_url)
-            on_error(exc)
+            runtime.errors.append(exc)
             reply = Reply.error(Rejection(8))
         if log.isEnabledFor(logging.INFO):
             _log_send(params, reply)
@@ -47,8 +45,8 @@ def build_app(dispatcher: Dispatcher, on_error: Callable[[BaseException], None])
     app = web.Application()
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
-    add_admin_routes(app, dispatcher)
-    add_inspector_route(app, dispatcher)
+    add_admin_routes(app, runtime)
+    add_inspector_route(app, runtime)
     return app
 
 

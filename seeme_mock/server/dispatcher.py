@@ -1,9 +1,10 @@
 """Runs the engine's timeline on an asyncio loop and sends what falls due.
 
-Real clock: one loop timer armed for the engine's next due time moves due
-callbacks into a queue that a fixed pool of sender tasks serves. Manual clock:
-nothing fires by itself; :meth:`Dispatcher.advance` walks virtual time event
-by event and returns once every callback in the window has been answered.
+Real clock: one loop timer armed for the engine's next due time (re-armed whenever the
+engine says something sooner is due) moves due callbacks into a queue that a fixed pool
+of sender tasks serves. Manual clock: nothing fires by itself; :meth:`Dispatcher.advance`
+walks virtual time event by event and returns once every callback in the window has been
+answered.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..core.clock import ManualClock
-from ..core.gateway import Attempt, Callback, CallbackState, Dispatch, Gateway
+from ..core.errors import ClockError
+from ..core.gateway import Dispatch, Gateway
+from ..core.records import Attempt, Callback
+from ..core.waits import all_delivered, settled
 from .sender import CallbackSender
 
 __all__ = ["Dispatcher"]
@@ -38,7 +41,7 @@ class Dispatcher:
         self._max_backlog = max_backlog
         self._on_error = on_error
         self._queue: asyncio.Queue[Dispatch] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
         self._progress = asyncio.Event()
@@ -46,10 +49,12 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
+        self._started = False
+        gateway.listen(self._wake)
 
     @property
     def manual(self) -> bool:
-        return isinstance(self.gateway.clock, ManualClock)
+        return self.gateway.clock.manual
 
     @property
     def overloaded(self) -> bool:
@@ -57,8 +62,17 @@ class Dispatcher:
         return self._queue.qsize() >= self._max_backlog
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._serve_queue()) for _ in range(self._workers)]
-        self.wake()
+        self._started = True
+        self._spawn_workers()
+        self._wake()
+
+    def _spawn_workers(self) -> None:
+        for _ in range(self._workers):
+            self._track(asyncio.create_task(self._serve_queue()))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop sending; attempts already on the wire get ``grace`` seconds to finish."""
@@ -68,21 +82,31 @@ class Dispatcher:
             await asyncio.wait_for(self._idle.wait(), grace)
         except asyncio.TimeoutError:
             log.warning("stopped with %d callback attempts still unanswered", self._busy)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._cancel_tasks()
         await self.use_sender(None)
         await self.sender.close()
 
+    async def _cancel_tasks(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def switch(self, gateway: Gateway) -> None:
-        """Serve ``gateway`` from now on, over the network; what the old one still had
-        queued is dropped."""
+        """Serve ``gateway`` from now on, over the network. The old one is cut off: what
+        it had queued is dropped and its attempts on the wire are cancelled, so nothing
+        of it reaches the SUT once this returns."""
         self._disarm()
+        old, self.gateway = self.gateway, gateway
+        old.detach()
+        gateway.listen(self._wake)
         while not self._queue.empty():
             self._queue.get_nowait()
-        self.gateway = gateway
+        await self._cancel_tasks()
         await self.use_sender(None)
-        self.wake()
+        if self._started and not self._closing:
+            self._spawn_workers()
+            self._wake()
 
     async def use_sender(self, sender: CallbackSender | None) -> None:
         """Send through ``sender`` from now on; None goes back to the network sender."""
@@ -95,10 +119,10 @@ class Dispatcher:
             self._timer.cancel()
         self._timer = self._timer_due = None
 
-    def wake(self) -> None:
+    def _wake(self) -> None:
         """Re-arm the timer if the engine now has something due sooner."""
         due = self.gateway.next_due()
-        if self.manual or due is None:
+        if self.manual or due is None or self._closing or not self._started:
             return
         if self._timer is not None:
             if self._timer_due is not None and self._timer_due <= due:
@@ -115,7 +139,7 @@ class Dispatcher:
             return
         for dispatch in self.gateway.collect_due():
             self._queue.put_nowait(dispatch)
-        self.wake()
+        self._wake()
 
     async def _serve_queue(self) -> None:
         while True:
@@ -133,8 +157,6 @@ class Dispatcher:
                 self._busy -= 1
                 if not self._busy:
                     self._idle.set()
-            if not self._closing:
-                self.wake()
 
     async def _deliver(self, dispatch: Dispatch) -> None:
         gateway = self.gateway
@@ -156,19 +178,29 @@ class Dispatcher:
 
     async def advance(self, seconds: float) -> int:
         """Step the manual clock through every event in the window; returns attempts made."""
-        clock = self.gateway.clock
-        if not isinstance(clock, ManualClock):
-            raise RuntimeError("advance() needs the manual clock; this gateway runs on real time")
+        gateway = self.gateway
+        if not gateway.clock.manual:
+            raise ClockError(
+                "advance() needs the manual clock; this gateway runs on real time "
+                "(serve --clock manual, or the fixture's default clock)"
+            )
         if seconds < 0:
             raise ValueError(f"advance({seconds}): time only moves forward, give seconds >= 0")
-        target = clock.now() + seconds
+        target = gateway.clock.now() + seconds
         attempts = 0
-        while (due := self.gateway.next_due()) is not None and due <= target:
-            self.gateway.move_clock_to(due)
-            batch = self.gateway.collect_due()
+        while (due := gateway.next_due()) is not None and due <= target:
+            gateway.move_clock_to(due)
+            batch = gateway.collect_due()
             attempts += len(batch)
-            await asyncio.gather(*(self._deliver(dispatch) for dispatch in batch))
-        self.gateway.move_clock_to(target)
+            deliveries = [asyncio.create_task(self._deliver(dispatch)) for dispatch in batch]
+            for task in deliveries:
+                self._track(task)
+            for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    raise outcome
+            if self.gateway is not gateway:  # switched meanwhile: that timeline is gone
+                return attempts
+        gateway.move_clock_to(target)
         return attempts
 
     async def wait_for_callbacks(
@@ -176,10 +208,11 @@ class Dispatcher:
     ) -> tuple[bool, list[Callback]]:
         """Wait until those callbacks were delivered; returns (all delivered, the callbacks)."""
         gateway = self.gateway
-        await self.wait_until(lambda: gateway.callbacks_settled(reference, codes), timeout)
+        await self.wait_until(
+            lambda: settled(gateway.callbacks_for(reference, codes), codes), timeout
+        )
         found = gateway.callbacks_for(reference, codes)
-        delivered = bool(found) and all(c.state is CallbackState.DELIVERED for c in found)
-        return delivered and gateway.callbacks_settled(reference, codes), found
+        return all_delivered(found, codes), found
 
     async def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``done()``: in real seconds, or by advancing the manual clock event by

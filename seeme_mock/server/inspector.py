@@ -10,7 +10,7 @@ from aiohttp import web
 from ..core.export import message_record
 from ..core.gateway import Gateway
 from ..core.scenario import FINAL_CODES
-from .dispatcher import Dispatcher
+from .runtime import Runtime
 
 __all__ = ["add_inspector_route"]
 
@@ -111,10 +111,10 @@ def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
 <tbody>{rows}</tbody></table></body></html>"""
 
 
-def add_inspector_route(app: web.Application, dispatcher: Dispatcher) -> None:
+def add_inspector_route(app: web.Application, runtime: Runtime) -> None:
     async def page(request: web.Request) -> web.Response:
         html = render_page(
-            dispatcher.gateway, request.query.get("q", ""), request.query.get("refresh") != "0"
+            runtime.gateway, request.query.get("q", ""), request.query.get("refresh") != "0"
         )
         return web.Response(text=html, content_type="text/html")
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import ConfigError
+from ..core.journal_state import message_state, rejection_state
+from ..core.records import Message, Rejected
+
 __all__ = ["Saved", "SqliteJournal"]
 
 _SCHEMA = """
@@ -33,11 +37,19 @@ class Saved:
 
 class SqliteJournal:
     def __init__(self, path: Path | str) -> None:
+        """Open or create the journal; ConfigError when ``path`` cannot be one."""
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"{self.path} cannot be a journal ({exc}); give a new file's name or one "
+                "that serve --journal wrote",
+                setting="journal",
+            ) from None
 
     def load(self) -> Saved:
         messages = [json.loads(row[0]) for row in self._db.execute(
@@ -47,13 +59,14 @@ class SqliteJournal:
         clock = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
         return Saved(messages, rejections, None if clock is None else float(clock[0]))
 
-    def message_changed(self, state: dict[str, Any]) -> None:
+    def message_changed(self, message: Message) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO messages (id, state) VALUES (?, ?)",
-            (state["id"], json.dumps(state, separators=(",", ":"))),
+            (message.id, json.dumps(message_state(message), separators=(",", ":"))),
         )
 
-    def rejection_added(self, state: dict[str, Any]) -> None:
+    def rejection_added(self, rejected: Rejected) -> None:
+        state = rejection_state(rejected)
         self._db.execute(
             "INSERT INTO rejections (state) VALUES (?)", (json.dumps(state, separators=(",", ":")),)
         )

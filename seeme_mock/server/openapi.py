@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.config import GATEWAY_SETTINGS
+
 __all__ = ["OPENAPI"]
 
 
@@ -134,6 +136,14 @@ _SCHEMAS: dict[str, Any] = {
         {"explanation": {"type": "string"}},
     ),
     "Reset": _object({"reset": {"const": True}}),
+    "Config": {
+        "type": "object",
+        "description": "Every setting of the gateway by its one name (as in the ini file and "
+        "the marker), shown as JSON: amounts and URLs as strings, sets as sorted lists.",
+        "properties": {setting.name: {} for setting in GATEWAY_SETTINGS},
+        "required": [setting.name for setting in GATEWAY_SETTINGS],
+        "additionalProperties": False,
+    },
 }
 
 
@@ -199,6 +209,12 @@ OPENAPI: dict[str, Any] = {
             "post": {
                 "summary": "Forget every message and callback; the balance starts over",
                 "responses": {"200": _answer("Reset", "Done.")},
+            }
+        },
+        "/__admin/config": {
+            "get": {
+                "summary": "The settings in use, by the names of serve's flags and the ini file",
+                "responses": {"200": _answer("Config", "The settings.")},
             }
         },
         "/__admin/scenarios": {

@@ -1,91 +1,108 @@
-"""One running gateway: engine, dispatcher and HTTP server on one asyncio loop."""
+"""The one engine's life-cycle on an asyncio loop: which gateway runs, its time, its waits
+and where its callbacks go. Every face (the HTTP endpoints, the pytest handle, the CLI)
+drives the engine through this, never around it."""
 
 from __future__ import annotations
 
-import socket
-import ssl
-
-from aiohttp import web
+from dataclasses import replace
+from typing import Any
 
 from ..core.clock import Clock, ManualClock, RealClock
 from ..core.config import GatewayConfig
 from ..core.gateway import Gateway
-from .app import build_app
+from ..core.records import Callback
 from .dispatcher import Dispatcher
+from .inprocess import AppKind, InProcessSender
 from .journal import SqliteJournal
 from .sender import AiohttpSender, CallbackSender
 
-__all__ = ["MockServer"]
+__all__ = ["Runtime"]
 
 
-class MockServer:
-    """Serve ``config`` on host:port (port 0 picks a free one; read it back from ``.port``)."""
-
+class Runtime:
     def __init__(
         self,
         config: GatewayConfig | None = None,
         *,
         clock: Clock | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
         connections: int = 64,
         max_backlog: int = 10_000,
         sender: CallbackSender | None = None,
-        ssl_context: ssl.SSLContext | None = None,
         journal: SqliteJournal | None = None,
     ) -> None:
         config = config or GatewayConfig()
-        self.host = host
-        self.port = port
-        self.ssl_context = ssl_context
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
+        self.journal = journal
         clock = clock or RealClock()
         saved = journal.load() if journal is not None else None
-        if saved is not None and saved.clock is not None and isinstance(clock, ManualClock):
+        if saved is not None and saved.clock is not None and clock.manual:
             clock = ManualClock(saved.clock)  # virtual time goes on where it stood
         gateway = Gateway(config, clock, journal)
         if saved is not None:
             gateway.restore(saved.messages, saved.rejections)
-        self.journal = journal
-        self.dispatcher = Dispatcher(
+        self._dispatcher = Dispatcher(
             gateway,
             sender or AiohttpSender(connections, config.retry.timeout),
             workers=connections,
             max_backlog=max_backlog,
             on_error=self.errors.append,
         )
-        self._runner: web.AppRunner | None = None
 
     @property
     def gateway(self) -> Gateway:
-        return self.dispatcher.gateway
+        """The gateway serving now; a reset replaces it, so ask again after one."""
+        return self._dispatcher.gateway
 
     @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        scheme = "https" if self.ssl_context else "http"
-        return f"{scheme}://{host}:{self.port}"
+    def overloaded(self) -> bool:
+        """Due callbacks pile up faster than they are sent: new sends get code 8."""
+        return self._dispatcher.overloaded
 
-    async def start(self) -> None:
-        app = build_app(self.dispatcher, self.errors.append)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.create_server((self.host, self.port), family=_family(self.host))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
-        self.dispatcher.start()
+    def start_sending(self) -> None:
+        """Start sending callbacks (on the running loop)."""
+        self._dispatcher.start()
 
     async def stop(self) -> int:
-        """Stop serving and sending; returns how many callbacks were still pending."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        await self.dispatcher.stop(grace=self.gateway.config.retry.timeout)
+        """Stop sending; returns how many callbacks were still pending."""
+        await self._dispatcher.stop(grace=self.gateway.config.retry.timeout)
         if self.journal is not None:
             self.journal.close()
         return self.gateway.count_pending_callbacks()
 
+    async def reset(
+        self, config: GatewayConfig | None = None, *, clock: Clock | None = None
+    ) -> None:
+        """Start over with a fresh gateway: no messages, full balance. ``config`` None keeps
+        the settings and the scenarios in use; ``clock`` None keeps the clock. Once this
+        returns, nothing of the old gateway reaches the SUT or the journal."""
+        old = self.gateway
+        if config is None:
+            config = replace(old.config, scenarios=old.scenarios)
+        gateway = Gateway(config, clock or old.clock, self.journal)
+        if self.journal is not None:
+            self.journal.cleared()
+        await self.switch(gateway)
+        self.errors.clear()
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+    async def switch(self, gateway: Gateway) -> None:
+        """Serve ``gateway`` from now on; the old one is cut off (see :meth:`reset`)."""
+        await self._dispatcher.switch(gateway)
+
+    async def advance(self, seconds: float) -> int:
+        """Move the manual clock, firing everything due on the way; returns the attempts
+        made, once the SUT answered each. ClockError on the real clock."""
+        return await self._dispatcher.advance(seconds)
+
+    async def wait_for_callbacks(
+        self, reference: str | None, codes: frozenset[int] | None, timeout: float
+    ) -> tuple[bool, list[Callback]]:
+        """Until those callbacks were delivered or one failed: (all delivered, callbacks)."""
+        return await self._dispatcher.wait_for_callbacks(reference, codes, timeout)
+
+    async def deliver_to(self, app: Any, path: str = "/", kind: AppKind | None = None) -> None:
+        """Callbacks go straight into a WSGI or ASGI ``app`` until the next reset; sends
+        naming no callbackurl get ``path`` on it."""
+        if self.gateway.config.callback_url is None:
+            self.gateway.reconfigure(callback_url=f"http://testserver{path}")
+        await self._dispatcher.use_sender(InProcessSender(app, kind))

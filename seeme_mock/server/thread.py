@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from .runtime import MockServer
+from .mock_server import MockServer
 
 __all__ = ["ServerThread"]
 
@@ -39,7 +39,10 @@ class ServerThread:
         return future.result(self.timeout if timeout is None else timeout)
 
     def call(self, function: Callable[[], T]) -> T:
-        """Call ``function`` on the server's loop, so it sees a consistent engine."""
+        """Call ``function`` on the server's loop, so it sees a consistent engine (once
+        the server stopped, nothing changes it any more: call it here)."""
+        if self._loop.is_closed():
+            return function()
 
         async def call() -> T:
             return function()

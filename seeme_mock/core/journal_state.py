@@ -1,0 +1,98 @@
+"""Messages and refused sends as JSON-ready state for the durable journal, and back.
+
+Unlike :mod:`.export` (records for people and CI artifacts), this keeps what is needed to
+resume: the plan, how far it got, and every attempt, in raw Unix seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from .records import Attempt, Callback, CallbackState, Message, Rejected, StatusChange
+from .scenario import Scenario
+from .sms import split_sms
+
+__all__ = ["message_from_state", "message_state", "rejection_from_state", "rejection_state"]
+
+
+def message_state(message: Message) -> dict[str, Any]:
+    """Everything needed to rebuild ``message``."""
+    return {
+        "id": message.id,
+        "received_at": message.received_at,
+        "number": message.number,
+        "text": message.text,
+        "parts": message.parts,
+        "price": str(message.price),
+        "sender": message.sender,
+        "reference": message.reference,
+        "callback_url": message.callback_url,
+        "callback_codes": sorted(message.callback_codes),
+        "mccmnc": message.mccmnc,
+        "scenario": message.scenario.name,
+        "plan": message.plan,
+        "next_step": message.next_step,
+        "statuses": [(s.code, s.at) for s in message.statuses],
+        "callbacks": [
+            {
+                "code": c.code,
+                "due": c.due,
+                "status_at": c.status_at,
+                "state": c.state.value,
+                "failure": c.failure,
+                "attempts": [(a.at, a.status, a.error, a.latency) for a in c.attempts],
+            }
+            for c in message.callbacks
+        ],
+    }
+
+
+def message_from_state(
+    state: Mapping[str, Any], scenario_named: Callable[[str], Scenario]
+) -> Message:
+    message = Message(
+        id=state["id"],
+        received_at=state["received_at"],
+        number=state["number"],
+        text=state["text"],
+        sms=split_sms(state["text"]),
+        parts=state["parts"],
+        price=Decimal(state["price"]),
+        sender=state["sender"],
+        reference=state["reference"],
+        callback_url=state["callback_url"],
+        callback_codes=frozenset(state["callback_codes"]),
+        mccmnc=state["mccmnc"],
+        scenario=scenario_named(state["scenario"]),
+        statuses=[StatusChange(code, at) for code, at in state["statuses"]],
+        plan=tuple((code, at) for code, at in state["plan"]),
+        next_step=state["next_step"],
+    )
+    message.callbacks = [
+        Callback(
+            message,
+            c["code"],
+            c["due"],
+            c["status_at"],
+            [Attempt(*attempt) for attempt in c["attempts"]],
+            CallbackState(c["state"]),
+            c["failure"],
+        )
+        for c in state["callbacks"]
+    ]
+    return message
+
+
+def rejection_state(rejected: Rejected) -> dict[str, Any]:
+    return {
+        "at": rejected.at,
+        "params": dict(rejected.params),
+        "code": rejected.code,
+        "message": rejected.message,
+    }
+
+
+def rejection_from_state(state: Mapping[str, Any]) -> Rejected:
+    return Rejected(state["at"], state["params"], state["code"], state["message"])

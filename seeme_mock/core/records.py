@@ -1,0 +1,99 @@
+"""What the gateway keeps of each send: messages, their statuses and callbacks, every
+attempt, and the sends it refused. Plain data; the scheduler fills it in."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from .scenario import Scenario
+from .sms import SmsParts
+
+__all__ = ["Attempt", "Callback", "CallbackState", "Message", "Rejected", "StatusChange"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at delivering a callback; ``status`` is None when no answer came."""
+
+    at: float
+    status: int | None
+    error: str | None
+    latency: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class CallbackState(Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass
+class Callback:
+    message: Message = field(repr=False)
+    code: int
+    due: float
+    """When the first attempt is due (the status time, unless a fault makes it late)."""
+    status_at: float
+    attempts: list[Attempt] = field(default_factory=list)
+    state: CallbackState = CallbackState.PENDING
+    failure: str | None = None
+    """Why the callback was given up, in words, once it is FAILED."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    code: int
+    at: float
+
+
+@dataclass
+class Message:
+    id: int
+    received_at: float
+    number: str
+    text: str
+    sms: SmsParts
+    parts: int
+    """As billed and reported: the text's own parts unless a scenario says otherwise."""
+    price: Decimal
+    sender: str
+    reference: str
+    callback_url: str | None
+    callback_codes: frozenset[int]
+    mccmnc: int | None
+    scenario: Scenario = field(repr=False)
+    statuses: list[StatusChange] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
+    plan: tuple[tuple[int, float], ...] = field(default=(), repr=False)
+    """Every status it will reach, with its time: (code, at)."""
+    next_step: int = field(default=0, repr=False)
+    """How many statuses of the plan it has reached."""
+    outbox: deque[Callback] = field(default_factory=deque, repr=False)
+    """Its callbacks still to deliver, in order; only the head is ever on the wire."""
+
+    @property
+    def status(self) -> int | None:
+        return self.statuses[-1].code if self.statuses else None
+
+    @property
+    def finished(self) -> bool:
+        """Every status reached and every callback settled."""
+        return not self.outbox and self.next_step >= len(self.plan)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A request the gateway answered with an error, kept so tests can see why."""
+
+    at: float
+    params: Mapping[str, str]
+    code: int
+    message: str

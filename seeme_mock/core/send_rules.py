@@ -1,0 +1,163 @@
+"""SeeMe's rules for one send and its billing, as a pure function: the parameters, the
+account and the chosen scenario in, an accepted send or a :class:`Rejection` out.
+
+The order of the checks is SeeMe's (see ../shared/seeme-protocol.md): the first rule a
+send breaks decides its error code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .config import GatewayConfig
+from .protocol import (
+    SENDER_ID,
+    SUCCESS_TEXT,
+    Rejection,
+    Reply,
+    format_money,
+    has_undecodable_bytes,
+    is_http_url,
+    key_passes_checksum,
+    parse_callback_codes,
+)
+from .scenario import Scenario
+from .sms import Charset, SmsParts, split_sms
+
+__all__ = ["AcceptedSend", "Chooser", "accept_send", "authenticate", "balance_reply", "required"]
+
+Chooser = Callable[[str, str, str, str], Scenario]
+"""Picks the scenario for (number, sender, text, reference)."""
+
+_NUMBER_LENGTH = range(8, 16)
+
+
+@dataclass(frozen=True)
+class AcceptedSend:
+    number: str
+    text: str
+    sms: SmsParts
+    parts: int
+    price: Decimal
+    sender: str
+    reference: str
+    callback_url: str | None
+    callback_codes: frozenset[int]
+    scenario: Scenario
+    delay: float
+    """Seconds to wait before answering (a scenario's slow gateway)."""
+
+    @property
+    def reply(self) -> Reply:
+        return Reply(
+            {
+                "result": "OK",
+                "price": float(self.price),
+                "code": 0,
+                "message": SUCCESS_TEXT,
+                "charset": (self.scenario.send.charset or self.sms.charset).value,
+                "split": self.parts,
+                "length": self.sms.length,
+            }
+        )
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise Rejection(1, parameter=name)
+    return value
+
+
+def authenticate(key: str, config: GatewayConfig) -> None:
+    """The account's own keys when it lists any, else the official client's checksum."""
+    if config.keys:
+        if key not in config.keys:
+            raise Rejection(4)
+    elif not key_passes_checksum(key):
+        raise Rejection(18)
+
+
+def balance_reply(balance: Decimal, spent: Decimal, currency: str) -> Reply:
+    shown = format_money(balance, 3)
+    return Reply(
+        {
+            "result": "OK",
+            "code": "0",
+            "message": shown,
+            "balance": shown,
+            "currency": currency,
+            "balance-currency": f"{shown} {currency}",
+            "custom-services": "0.000",
+            "monthlySpentBalance": format_money(spent, 3),
+        }
+    )
+
+
+def accept_send(
+    params: Mapping[str, str],
+    config: GatewayConfig,
+    *,
+    balance: Decimal,
+    client_ip: str,
+    choose: Chooser,
+) -> AcceptedSend:
+    """Check one ``method=sms`` call (key and IP already checked) and price it."""
+    number = required(params, "number")
+    if not number.isascii() or not number.isdigit():
+        raise Rejection(2, parameter="number")
+    if number.startswith("0") or len(number) not in _NUMBER_LENGTH:
+        raise Rejection(3)
+    text = required(params, "message")
+    if has_undecodable_bytes(text):
+        raise Rejection(12)
+    sms = split_sms(text)
+    limit = config.max_parts * sms.charset.multi_part
+    if sms.count > config.max_parts:
+        raise Rejection(6 if sms.charset is Charset.GSM7 else 16, limit=limit)
+    sender = params.get("sender", "")
+    if sender and (
+        not SENDER_ID.fullmatch(sender)
+        or (config.allowed_senders is not None and sender not in config.allowed_senders)
+    ):
+        raise Rejection(9, sender=sender)
+    codes = config.callback_codes
+    if "callback" in params:
+        codes = parse_callback_codes(params["callback"])
+    url = params.get("callbackurl") or config.callback_url
+    if url and not is_http_url(url):
+        raise Rejection(17)
+    reference = params.get("reference", "")
+    scenario = choose(number, sender, text, reference)
+    answer = scenario.send
+    if answer.error is not None:
+        raise Rejection(
+            answer.error,
+            delay=answer.delay,
+            parameter="number",
+            balance=format_money(balance, 3),
+            spendable=format_money(balance, 3),
+            sender=sender,
+            ip=client_ip,
+            callback=params.get("callback", ""),
+            limit=limit,
+        )
+    parts = answer.parts or sms.count
+    price = answer.price if answer.price is not None else config.unit_price * parts
+    if price > balance:
+        raise Rejection(7, delay=answer.delay, balance=format_money(balance, 3))
+    return AcceptedSend(
+        number=number,
+        text=text,
+        sms=sms,
+        parts=parts,
+        price=price,
+        sender=sender,
+        reference=reference,
+        callback_url=url,
+        callback_codes=codes,
+        scenario=scenario,
+        delay=answer.delay,
+    )

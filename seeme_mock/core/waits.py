@@ -1,0 +1,50 @@
+"""When a wait for callbacks is over, and, when it failed, why, in words a test prints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .records import Callback, CallbackState
+
+__all__ = ["all_delivered", "explain_wait", "settled"]
+
+
+def settled(found: Sequence[Callback], codes: frozenset[int] | None) -> bool:
+    """True once those callbacks were all delivered, or once one of them failed."""
+    if any(c.state is CallbackState.FAILED for c in found):
+        return True
+    complete = bool(found) if codes is None else {c.code for c in found} >= codes
+    return complete and all(c.state is CallbackState.DELIVERED for c in found)
+
+
+def all_delivered(found: Sequence[Callback], codes: frozenset[int] | None) -> bool:
+    """The wait succeeded: every wanted callback exists and was delivered."""
+    delivered = bool(found) and all(c.state is CallbackState.DELIVERED for c in found)
+    return delivered and settled(found, codes)
+
+
+def explain_wait(
+    reference: str | None,
+    wanted: frozenset[int] | None,
+    found: Sequence[Callback],
+    timeout: float,
+    virtual: bool,
+) -> str:
+    """Why a wait for callbacks failed: what was expected, what came, what failed and why."""
+    lines = [
+        f"waited {timeout:g}{' virtual' if virtual else ''} s for callbacks"
+        f" {sorted(wanted) if wanted is not None else '(all)'}"
+        f" of {'reference ' + repr(reference) if reference is not None else 'every message'}",
+    ]
+    if not found:
+        lines.append("no such callback was ever due (did the send list these codes in 'callback'?)")
+    for callback in found:
+        attempts = ", ".join(
+            str(a.status) if a.error is None else a.error for a in callback.attempts
+        )
+        why = f" ({callback.failure})" if callback.failure else ""
+        lines.append(
+            f"  reference={callback.message.reference!r} code={callback.code}: "
+            f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""The runtime served over HTTP: SeeMe's send endpoint, the admin API and the page."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+from aiohttp import web
+
+from ..core.clock import Clock
+from ..core.config import GatewayConfig
+from .app import build_app
+from .journal import SqliteJournal
+from .runtime import Runtime
+from .sender import CallbackSender
+
+__all__ = ["MockServer"]
+
+
+class MockServer(Runtime):
+    """Serve ``config`` on host:port (port 0 picks a free one; read it back from ``.port``)."""
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        clock: Clock | None = None,
+        connections: int = 64,
+        max_backlog: int = 10_000,
+        sender: CallbackSender | None = None,
+        journal: SqliteJournal | None = None,
+    ) -> None:
+        super().__init__(
+            config,
+            clock=clock,
+            connections=connections,
+            max_backlog=max_backlog,
+            sender=sender,
+            journal=journal,
+        )
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen and start sending; OSError when the address cannot be bound."""
+        app = build_app(self)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.create_server((self.host, self.port), family=_family(self.host))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
+        self.start_sending()
+
+    async def stop(self) -> int:
+        """Stop serving and sending; returns how many callbacks were still pending."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        return await super().stop()
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
