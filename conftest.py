@@ -6,12 +6,15 @@ Every test talks to a real server on loopback through the public handle a user h
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from seeme_mock import GatewayConfig, ManualClock, MockServer, SeemeMock
 
@@ -49,6 +52,21 @@ def wait_for(what: str, probe: Callable[[], T], timeout: float = 10.0) -> T:
         if time.monotonic() > deadline:
             pytest.fail(f"waited {timeout:g} s for {what}; last saw {value!r}")
         time.sleep(0.01)
+
+
+class HeldReceiver:
+    """A callback receiver that holds each request until released: a callback on the wire."""
+
+    def __init__(self, httpserver: HTTPServer, path: str = "/dlr") -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.url = httpserver.url_for(path)
+        httpserver.expect_request(path).respond_with_handler(self._hold)
+
+    def _hold(self, request: Request) -> Response:
+        self.entered.set()
+        self.release.wait(10)
+        return Response("")
 
 
 @pytest.fixture

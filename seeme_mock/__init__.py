@@ -13,7 +13,7 @@ from .core.errors import (
 from .core.gateway import Gateway
 from .core.records import Attempt, Callback, CallbackState, Message, Rejected
 from .core.scenario import Scenario, Step
-from .core.scenario_toml import load_scenario_files, parse_scenarios
+from .core.scenario_files import load_scenario_files, parse_scenarios
 from .server.mock_server import MockServer
 from .testing import SeemeMock
 

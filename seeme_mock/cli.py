@@ -26,7 +26,7 @@ from .core.config import GATEWAY_SETTINGS, GatewayConfig
 from .core.errors import ConfigError, ScenarioError
 from .core.export import journal_record
 from .core.gateway import Gateway
-from .core.scenario_toml import load_scenario_files
+from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
 from .server.journal import SqliteJournal
 from .server.mock_server import MockServer

@@ -20,7 +20,7 @@ import pytest
 from .core.config import GATEWAY_SETTINGS, config_from
 from .core.errors import ConfigError, ScenarioError
 from .core.scenario import Scenario
-from .core.scenario_toml import load_scenario_files, parse_scenarios
+from .core.scenario_files import load_scenario_files, parse_scenarios
 from .core.settings import Setting
 from .server.options import SERVE_SETTINGS
 from .testing import SeemeMock

@@ -26,7 +26,7 @@ from .core.config import GatewayConfig
 from .core.errors import ConfigError, ExpectationError, InternalError
 from .core.gateway import Gateway
 from .core.records import Callback, Message, Rejected
-from .core.scenario_toml import load_scenario_files, parse_scenarios
+from .core.scenario_files import load_scenario_files, parse_scenarios
 from .core.waits import explain_wait
 from .server.inprocess import AppKind
 from .server.mock_server import MockServer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,8 @@ import httpx
 import jsonschema
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from conftest import SEND, START, Serve, wait_for
+from conftest import SEND, START, HeldReceiver, Serve, wait_for
 from seeme_mock import GatewayConfig, SeemeMock, Step
 from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.openapi import OPENAPI
@@ -122,23 +120,16 @@ def test_reset(admin: Admin) -> None:
 def test_a_reset_stops_what_the_old_gateway_queued_and_had_on_the_wire(
     serve: Serve, httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def slow(request: Request) -> Response:
-        entered.set()
-        release.wait(10)
-        return Response("")
-
-    httpserver.expect_request("/dlr").respond_with_handler(slow)
+    receiver = HeldReceiver(httpserver)
     journal = SqliteJournal(tmp_path / "journal.db")
     config = GatewayConfig(progression=(Step(6, 0.0),))
     admin = Admin(serve(config, manual=False, connections=1, journal=journal))
     for n in range(5):  # one on the wire, four queued behind it
-        admin.send(reference=f"old-{n}", callback="6", callbackurl=dlr(httpserver))
-    assert entered.wait(10)
+        admin.send(reference=f"old-{n}", callback="6", callbackurl=receiver.url)
+    assert receiver.entered.wait(10)
     admin.call("POST", "/__admin/reset")
-    release.set()
-    admin.send(reference="new", callback="6", callbackurl=dlr(httpserver))
+    receiver.release.set()
+    admin.send(reference="new", callback="6", callbackurl=receiver.url)
     wait_for("the new message's callback", lambda: admin.call("GET", "/__admin/messages")[
         "messages"][0]["callbacks"][0]["state"] == "delivered")  # fmt: skip
     admin.http.close()

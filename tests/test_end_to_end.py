@@ -15,7 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import Serve, send, wait_for
+from conftest import HeldReceiver, Serve, send, wait_for
 from seeme_mock import CallbackState, GatewayConfig, SeemeMock, Step
 
 
@@ -171,22 +171,15 @@ def test_the_cli_reports_pending_callbacks_on_sigint(
 def test_stopping_lets_a_callback_on_the_wire_finish(
     client: httpx.Client, httpserver: HTTPServer
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def slow(request: Request) -> Response:
-        entered.set()
-        release.wait(10)
-        return Response("")
-
-    httpserver.expect_request("/dlr").respond_with_handler(slow)
+    receiver = HeldReceiver(httpserver)
     config = GatewayConfig(progression=(Step(6, 0.0),))
     server = SeemeMock(config, clock="real").start()
-    send(server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
-    assert entered.wait(10)
+    send(server.url, callback="6", callbackurl=receiver.url)
+    assert receiver.entered.wait(10)
     stopped: list[int] = []
     stopper = threading.Thread(target=lambda: stopped.append(server.stop()))
     stopper.start()
-    release.set()
+    receiver.release.set()
     stopper.join(20)
     assert stopped == [0]
     [callback] = server.messages[0].callbacks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,28 @@ def test_tool_is_happy(command: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_public_api_is_sorted_and_complete() -> None:
-    assert seeme_mock.__all__ == sorted(seeme_mock.__all__)
-    for name in seeme_mock.__all__:
-        assert hasattr(seeme_mock, name), name
+def test_all_public_names_are_exported() -> None:
+    """``__all__`` is exactly the package's public names (its submodules aside), sorted."""
+    public = sorted(
+        name
+        for name, value in vars(seeme_mock).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    )
+    assert seeme_mock.__all__ == public
+
+
+def test_every_error_is_a_seeme_mock_error_and_drawn_in_its_tree() -> None:
+    tree = seeme_mock.SeemeMockError.__module__
+    errors = [
+        value
+        for value in vars(seeme_mock).values()
+        if isinstance(value, type) and issubclass(value, Exception)
+    ]
+    assert len(errors) >= 6
+    doc = sys.modules[tree].__doc__ or ""
+    for error in errors:
+        assert issubclass(error, seeme_mock.SeemeMockError), error
+        assert error.__name__ in doc, f"{error.__name__} is missing from the tree in {tree}"
 
 
 def test_readme_shows_the_quickstart_test_verbatim() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from seeme_mock import ScenarioError, load_scenario_files, parse_scenarios
-from seeme_mock.core.scenario_toml import parse_delay
+from seeme_mock.cli import main
+from seeme_mock.core.toml_reader import parse_delay
 from seeme_mock.core.tomlpos import locate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,38 +190,33 @@ def test_locator_follows_nested_tables_and_arrays() -> None:
     assert positions["scenario", 1, "branch", 1, "steps", 1, "code"] == (10, 5)
 
 
-def check(*paths: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "seeme_mock", "check", *map(str, paths)],
-        cwd=ROOT, capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+def test_check_prints_only_a_count_for_good_files(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # `seeme-mock check` reads scenarios/ by default
+    assert main(["check"]) == 0
+    assert capsys.readouterr() == ("17 scenarios OK\n", "")
 
 
-def test_check_prints_only_a_count_for_good_files() -> None:
-    result = check()
-    assert (result.returncode, result.stdout, result.stderr) == (0, "17 scenarios OK\n", "")
-
-
-def test_check_prints_each_problem_and_exits_1(tmp_path: Path) -> None:
+def test_check_prints_each_problem_and_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     (tmp_path / "a.toml").write_text('[[scenario]]\nsteps = [{ code = 6, after = "soon" }]\n')
     (tmp_path / "b.toml").write_text("[[scenario]]\nsend = { eror = 8 }\n")
-    result = check(tmp_path)
-    assert result.returncode == 1
-    assert result.stdout.splitlines() == [
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
         f"{tmp_path / 'a.toml'}:2:22: after: 'soon' is not a delay; {FIX}",
         f"{tmp_path / 'b.toml'}:2:10: unknown key 'eror' in [scenario.send]; did you mean 'error'?",
     ]
 
 
-def test_serve_refuses_to_start_on_an_invalid_file(tmp_path: Path) -> None:
+def test_serve_refuses_to_start_on_an_invalid_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[scenario]]\nprogression = "delivred"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", "--scenarios", str(bad)],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert f"{bad}:2:1: unknown progression 'delivred'" in result.stderr
+    assert main(["serve", "--port", "0", "--scenarios", str(bad)]) == 1
+    assert f"{bad}:2:1: unknown progression 'delivred'" in capsys.readouterr().err
 
 
 def test_a_missing_path_is_a_problem_too(tmp_path: Path) -> None:

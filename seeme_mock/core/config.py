@@ -21,7 +21,7 @@ from .callback import ENCODINGS
 from .errors import ConfigError
 from .protocol import SENDER_ID, Format, Rejection, is_http_url, parse_callback_codes
 from .scenario import PROGRESSIONS, Scenario, Step
-from .scenario_toml import load_scenario_files
+from .scenario_files import load_scenario_files
 from .settings import (
     LONGEST_DELAY,
     Kind,

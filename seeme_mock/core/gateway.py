@@ -25,12 +25,11 @@ from .config import GatewayConfig
 from .errors import ClockError
 from .journal_state import message_from_state, rejection_from_state
 from .magic import MAGIC_NUMBERS
-from .operators import mccmnc_for
 from .protocol import Format, Rejection, Reply
 from .records import Attempt, Callback, Message, Rejected
 from .scenario import Branch, Scenario
 from .scheduler import Scheduler
-from .send_rules import AcceptedSend, accept_send, authenticate, balance_reply, required
+from .send_rules import accept_send, accepted_reply, authenticate, balance_reply, required
 from .status import status_text
 
 __all__ = ["Answer", "Dispatch", "Gateway", "Journal", "MemoryOnly"]
@@ -152,11 +151,16 @@ class Gateway:
             raise Rejection(13, ip=client_ip)
         if overloaded:
             raise Rejection(8)
-        accepted = accept_send(
-            params, self.config, balance=self.balance, client_ip=client_ip, choose=self._choose
+        message = accept_send(
+            params,
+            self.config,
+            balance=self.balance,
+            client_ip=client_ip,
+            choose=self._choose,
+            now=self.clock.now(),
         )
-        self._bill(accepted)
-        return accepted.reply, accepted.delay
+        self._bill(message)
+        return accepted_reply(message), message.scenario.send.delay
 
     def _set_ip(self, ip: str) -> Reply:
         try:
@@ -168,26 +172,14 @@ class Gateway:
         self.allowed_ips.add(ip)
         return Reply({"result": "OK", "code": 0, "message": f"Your {ip} IP address is allowed"})
 
-    def _bill(self, accepted: AcceptedSend) -> None:
-        self.balance -= accepted.price
-        self.spent += accepted.price
-        now = self.clock.now()
-        message = Message(
-            id=next(self._ids),
-            received_at=now,
-            number=accepted.number,
-            text=accepted.text,
-            sms=accepted.sms,
-            parts=accepted.parts,
-            price=accepted.price,
-            sender=accepted.sender,
-            reference=accepted.reference,
-            callback_url=accepted.callback_url,
-            callback_codes=accepted.callback_codes,
-            mccmnc=mccmnc_for(accepted.number),
-            scenario=accepted.scenario,
+    def _bill(self, message: Message) -> None:
+        """Number, charge and plan an accepted message, and start keeping it."""
+        message.id = next(self._ids)
+        self.balance -= message.price
+        self.spent += message.price
+        plan = message.scenario.plan(
+            self._random(message.scenario), message.received_at, message.callback_codes
         )
-        plan = accepted.scenario.plan(self._random(accepted.scenario), now, message.callback_codes)
         message.plan = plan.statuses
         message.callbacks = [
             Callback(message, planned.code, planned.due, planned.status_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from .scenario_toml import parse_scenarios
+from .scenario_files import parse_scenarios
 
 __all__ = ["MAGIC_NUMBERS"]
 

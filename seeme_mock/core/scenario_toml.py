@@ -19,13 +19,10 @@ import difflib
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 from .callback import ENCODINGS, PARAMETERS
-from .errors import ScenarioError
 from .protocol import ERROR_TEXTS, SENDER_ID
 from .scenario import (
     FINAL_CODES,
@@ -42,27 +39,16 @@ from .scenario import (
 )
 from .sms import Charset
 from .status import LANGUAGES
-from .tomlpos import KeyPath, locate
+from .toml_reader import TomlReader, describe_type
+from .tomlpos import KeyPath
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    pass
 
-__all__ = ["load_scenario_files", "parse_delay", "parse_scenarios"]
+__all__ = ["ScenarioParser"]
 
-T = TypeVar("T")
-
-_DELAY = re.compile(
-    r"\s*(?P<number>\d+(?:\.\d+)?)\s*"
-    r"(?P<unit>ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*"
-)
-_UNITS = {
-    **dict.fromkeys(("ms",), 0.001),
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
-    **dict.fromkeys(("h", "hour", "hours"), 3600.0),
-}
 _PATTERN_KINDS: tuple[PatternKind, ...] = (
     "exact", "prefix", "suffix", "glob", "regex", "contains",
 )  # fmt: skip
@@ -70,118 +56,9 @@ _SENDER_PART = re.compile(r"[A-Za-z0-9]{0,15}")
 _STATUS_KEYS = tuple(str(code) for code in range(1, 11))
 
 
-def parse_delay(value: object) -> float:
-    """Seconds from 5, 2.5, "150ms", "2s", "5 min" or "1h"; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a delay")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"{value!r} is negative")
-        return float(value)
-    if isinstance(value, str):
-        found = _DELAY.fullmatch(value)
-        if found:
-            return float(found["number"]) * _UNITS[found["unit"] or "s"]
-        if value.strip().startswith("-"):
-            raise ValueError(f"{value!r} is negative")
-    raise ValueError(f"{value!r} is not a delay")
+class ScenarioParser(TomlReader):
+    """One file's parsed TOML to scenarios, each problem kept with its key path."""
 
-
-@dataclass
-class _Problem:
-    path: KeyPath
-    message: str
-
-
-class _Reader:
-    """Walks one file's parsed data, collecting problems with their key paths."""
-
-    def __init__(self) -> None:
-        self.problems: list[_Problem] = []
-
-    def fail(self, path: KeyPath, message: str) -> None:
-        self.problems.append(_Problem(path, message))
-
-    def table(self, data: object, path: KeyPath, known: Iterable[str]) -> dict[str, Any] | None:
-        if not isinstance(data, dict):
-            self.fail(path, f"{_name(path)} must be a table, got {_type(data)}")
-            return None
-        known = tuple(known)
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-                self.fail((*path, key), f"unknown key {key!r} in {_name(path)}; {hint}")
-        return cast(dict[str, Any], data)
-
-    def typed(self, data: Mapping[str, Any], key: str, path: KeyPath, kind: type[T]) -> T | None:
-        if key not in data:
-            return None
-        value = data[key]
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if kind is float:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok:
-            self.fail((*path, key), f"{key} must be {_article(kind)}, got {_type(value)}")
-            return None
-        return cast(T, value)
-
-    def delay(self, data: Mapping[str, Any], key: str, path: KeyPath) -> float | None:
-        if key not in data:
-            return None
-        try:
-            return parse_delay(data[key])
-        except ValueError as exc:
-            self.fail(
-                (*path, key),
-                f"{key}: {exc}; write seconds as a number or a string like "
-                '"150ms", "2s" or "5 min", not negative',
-            )
-            return None
-
-    def code(self, value: object, path: KeyPath, what: str, valid: Iterable[int]) -> int | None:
-        valid = sorted(valid)
-        if isinstance(value, bool) or not isinstance(value, int) or value not in valid:
-            span = (
-                f"{valid[0]}..{valid[-1]}"
-                if valid == list(range(valid[0], valid[-1] + 1))
-                else (", ".join(map(str, valid)))
-            )
-            self.fail(path, f"{what} must be one of {span}, got {value!r}")
-            return None
-        return value
-
-    def codes(self, data: Mapping[str, Any], key: str, path: KeyPath) -> frozenset[int]:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            self.fail((*path, key), f"{key} must be a list of status codes like [4, 6]")
-            return frozenset()
-        found = (
-            self.code(c, (*path, key, i), "a status code", range(1, 11))
-            for i, c in enumerate(value)
-        )
-        return frozenset(c for c in found if c is not None)
-
-
-def _type(value: object) -> str:
-    return {
-        bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-        list: "an array", dict: "a table",
-    }.get(type(value), type(value).__name__)  # fmt: skip
-
-
-def _article(kind: type) -> str:
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        kind, kind.__name__
-    )
-
-
-def _name(path: KeyPath) -> str:
-    names = [str(p) for p in path if isinstance(p, str)]
-    return "[" + ".".join(names) + "]" if names else "the file"
-
-
-class _FileParser(_Reader):
     def __init__(self, label: str) -> None:
         super().__init__()
         self.label = label
@@ -251,7 +128,7 @@ class _FileParser(_Reader):
                 self.table(value, path, _PATTERN_KINDS)
                 return None
             if not isinstance(text, str):
-                self.fail((*path, key), f"{key} must be a string, got {_type(text)}")
+                self.fail((*path, key), f"{key} must be a string, got {describe_type(text)}")
                 return None
             kind = cast(PatternKind, key)
             path = (*path, key)
@@ -477,105 +354,3 @@ class _FileParser(_Reader):
             swap=swap,
             late=late,
         )
-
-
-def _shadowed_by(scenario: Scenario, ordered: Iterable[Scenario]) -> Scenario | None:
-    """An earlier scenario in precedence order that takes every send this one could."""
-    for earlier in ordered:
-        if earlier is scenario:
-            return None
-        if earlier.match == Match() or earlier.match == scenario.match:
-            return earlier
-    return None
-
-
-def parse_scenarios(text: str, label: str) -> tuple[Scenario, ...]:
-    """Parse one file's text; ``label`` names it in messages. Raises ScenarioError."""
-    return _load([(label, text)])
-
-
-def load_scenario_files(paths: Iterable[Path | str]) -> tuple[Scenario, ...]:
-    """Files, or folders of ``*.toml`` (sorted), in precedence order. Raises ScenarioError."""
-    sources: list[tuple[str, str]] = []
-    problems: list[str] = []
-    for given in paths:
-        path = Path(given)
-        files = sorted(path.rglob("*.toml")) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            problems.append(f"{path}: no *.toml scenario files in this folder")
-        for file in files:
-            try:
-                sources.append((str(file), file.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"{file}:1:1: cannot read the file: {exc}")
-    try:
-        scenarios = _load(sources)
-    except ScenarioError as exc:
-        problems += exc.problems
-    if problems:
-        raise ScenarioError(problems)
-    return scenarios
-
-
-_TOML_POSITION = re.compile(r"(?P<what>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)")
-
-
-def _load(sources: list[tuple[str, str]]) -> tuple[Scenario, ...]:
-    problems: list[str] = []
-    found: list[tuple[str, dict[KeyPath, tuple[int, int]], KeyPath, Scenario]] = []
-    for label, text in sources:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            where = _TOML_POSITION.fullmatch(str(exc))
-            if where:
-                problems.append(
-                    f"{label}:{where['line']}:{where['col']}: {where['what']} "
-                    "(not valid TOML; strings need quotes, tables [brackets])"
-                )
-            else:
-                problems.append(f"{label}:1:1: {exc} (not valid TOML)")
-            continue
-        positions = locate(text)
-        parser = _FileParser(Path(label).stem)
-        _, scenarios = parser.document(data)
-        for problem in parser.problems:
-            problems.append(f"{label}:{_where(positions, problem.path)}: {problem.message}")
-        for path, scenario in scenarios:
-            line, _ = _position(positions, path)
-            scenario = replace(scenario, origin=f"{label}:{line}")
-            found.append((label, positions, path, scenario))
-    ordered = sorted((s for _, _, _, s in found), key=lambda s: -s.priority)
-    names: dict[str, Scenario] = {}
-    for label, positions, path, scenario in found:
-        twin = names.setdefault(scenario.name, scenario)
-        if twin is not scenario:
-            problems.append(
-                f"{label}:{_where(positions, path)}: a scenario named {scenario.name!r} already "
-                f"stands at {twin.origin}; give each scenario its own name"
-            )
-        earlier = _shadowed_by(scenario, ordered)
-        if earlier is not None:
-            reason = "matches every send" if earlier.match == Match() else "has the same match"
-            problems.append(
-                f"{label}:{_where(positions, path)}: scenario {scenario.name!r} can never match: "
-                f"{earlier.name!r} ({earlier.origin}) {reason} and comes first; give this one "
-                "a higher priority or narrow the other's match"
-            )
-    if problems:
-        raise ScenarioError(problems)
-    return tuple(scenario for _, _, _, scenario in found)
-
-
-def _position(positions: Mapping[KeyPath, tuple[int, int]], path: KeyPath) -> tuple[int, int]:
-    """The key's own position, else its nearest written parent's, else the file's start."""
-    while path:
-        if path in positions:
-            return positions[path]
-        path = path[:-1]
-    return 1, 1
-
-
-def _where(positions: Mapping[KeyPath, tuple[int, int]], path: KeyPath) -> str:
-    line, column = _position(positions, path)
-    return f"{line}:{column}"

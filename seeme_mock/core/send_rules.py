@@ -1,5 +1,5 @@
 """SeeMe's rules for one send and its billing, as a pure function: the parameters, the
-account and the chosen scenario in, an accepted send or a :class:`Rejection` out.
+account and the chosen scenario in, an accepted message or a :class:`Rejection` out.
 
 The order of the checks is SeeMe's (see ../shared/seeme-protocol.md): the first rule a
 send breaks decides its error code.
@@ -8,10 +8,10 @@ send breaks decides its error code.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 from .config import GatewayConfig
+from .operators import mccmnc_for
 from .protocol import (
     SENDER_ID,
     SUCCESS_TEXT,
@@ -23,10 +23,18 @@ from .protocol import (
     key_passes_checksum,
     parse_callback_codes,
 )
+from .records import Message
 from .scenario import Scenario
-from .sms import Charset, SmsParts, split_sms
+from .sms import Charset, split_sms
 
-__all__ = ["AcceptedSend", "Chooser", "accept_send", "authenticate", "balance_reply", "required"]
+__all__ = [
+    "Chooser",
+    "accept_send",
+    "accepted_reply",
+    "authenticate",
+    "balance_reply",
+    "required",
+]
 
 Chooser = Callable[[str, str, str, str], Scenario]
 """Picks the scenario for (number, sender, text, reference)."""
@@ -34,34 +42,19 @@ Chooser = Callable[[str, str, str, str], Scenario]
 _NUMBER_LENGTH = range(8, 16)
 
 
-@dataclass(frozen=True)
-class AcceptedSend:
-    number: str
-    text: str
-    sms: SmsParts
-    parts: int
-    price: Decimal
-    sender: str
-    reference: str
-    callback_url: str | None
-    callback_codes: frozenset[int]
-    scenario: Scenario
-    delay: float
-    """Seconds to wait before answering (a scenario's slow gateway)."""
-
-    @property
-    def reply(self) -> Reply:
-        return Reply(
-            {
-                "result": "OK",
-                "price": float(self.price),
-                "code": 0,
-                "message": SUCCESS_TEXT,
-                "charset": (self.scenario.send.charset or self.sms.charset).value,
-                "split": self.parts,
-                "length": self.sms.length,
-            }
-        )
+def accepted_reply(message: Message) -> Reply:
+    """SeeMe's OK answer to a send, with its price, charset and parts."""
+    return Reply(
+        {
+            "result": "OK",
+            "price": float(message.price),
+            "code": 0,
+            "message": SUCCESS_TEXT,
+            "charset": (message.scenario.send.charset or message.sms.charset).value,
+            "split": message.parts,
+            "length": message.sms.length,
+        }
+    )
 
 
 def required(params: Mapping[str, str], name: str) -> str:
@@ -103,8 +96,10 @@ def accept_send(
     balance: Decimal,
     client_ip: str,
     choose: Chooser,
-) -> AcceptedSend:
-    """Check one ``method=sms`` call (key and IP already checked) and price it."""
+    now: float,
+) -> Message:
+    """Check one ``method=sms`` call (key and IP already checked) and price it: the
+    message as it is received, before the gateway numbers, bills and plans it."""
     number = required(params, "number")
     if not number.isascii() or not number.isdigit():
         raise Rejection(2, parameter="number")
@@ -148,7 +143,9 @@ def accept_send(
     price = answer.price if answer.price is not None else config.unit_price * parts
     if price > balance:
         raise Rejection(7, delay=answer.delay, balance=format_money(balance, 3))
-    return AcceptedSend(
+    return Message(
+        id=0,
+        received_at=now,
         number=number,
         text=text,
         sms=sms,
@@ -158,6 +155,6 @@ def accept_send(
         reference=reference,
         callback_url=url,
         callback_codes=codes,
+        mccmnc=mccmnc_for(number),
         scenario=scenario,
-        delay=answer.delay,
     )

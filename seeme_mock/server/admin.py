@@ -17,7 +17,7 @@ from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
 from ..core.scenario import Scenario
-from ..core.scenario_toml import parse_scenarios
+from ..core.scenario_files import parse_scenarios
 from ..core.waits import explain_wait
 from .openapi import OPENAPI
 from .runtime import Runtime
