@@ -49,7 +49,7 @@ def test_each_test_gets_fresh_state_on_one_server(pytester: pytest.Pytester) -> 
 
 def test_marker_settings_and_ini_and_command_line(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(SEND_HELPERS)
-    pytester.makeini("[pytest]\nseeme_language = cs\n")
+    pytester.makeini("[pytest]\nseeme_language = cs\nseeme_retry_attempts = 3\n")
     pytester.makepyfile(
         """
         import pytest
@@ -59,15 +59,22 @@ def test_marker_settings_and_ini_and_command_line(pytester: pytest.Pytester) -> 
         def test_language_from_ini_or_command_line(seeme_mock, request):
             expected = request.config.getoption("seeme_language") or "cs"
             assert seeme_mock.config.language == expected
+            assert seeme_mock.config.retry.attempts == 3
 
         @pytest.mark.seeme(language="hu", unit_price=Decimal("20"))
         def test_marker_wins(seeme_mock):
             assert seeme_mock.config.language == "hu"
             assert send(seeme_mock)["price"] == 20
+
+        @pytest.mark.seeme(clock="real", retry_attempts="2", callback_codes="4,6")
+        def test_marker_takes_the_ini_files_text_too(seeme_mock):
+            assert not seeme_mock.clock.manual
+            assert seeme_mock.config.retry.attempts == 2
+            assert seeme_mock.config.callback_codes == {4, 6}
         """
     )
-    pytester.runpytest().assert_outcomes(passed=2)
-    pytester.runpytest("--seeme-language", "sk").assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=3)
+    pytester.runpytest("--seeme-language", "sk").assert_outcomes(passed=3)
 
 
 def test_a_bad_option_value_lists_the_valid_ones(pytester: pytest.Pytester) -> None:
