@@ -1,8 +1,9 @@
 """Runs the engine's timeline on an asyncio loop and sends what falls due.
 
 Real clock: one loop timer armed for the engine's next due time (re-armed whenever the
-engine says something sooner is due) moves due callbacks into a queue that a fixed pool
-of sender tasks serves. Manual clock: nothing fires by itself; :meth:`Dispatcher.advance`
+engine says something sooner is due) moves due callbacks into lanes, one per receiver
+(scheme, host and port), each served by at most ``per_receiver`` tasks: a receiver that
+hangs can only slow its own callbacks, never another's. Manual clock: nothing fires by itself; :meth:`Dispatcher.advance`
 walks virtual time event by event and returns once every callback in the window has been
 answered.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from ..core.errors import ClockError
 from ..core.gateway import Dispatch, Gateway
@@ -31,16 +34,17 @@ class Dispatcher:
         gateway: Gateway,
         sender: CallbackSender,
         *,
-        workers: int = 64,
+        per_receiver: int = 64,
         max_backlog: int = 10_000,
         on_error: Callable[[BaseException], None] = lambda exc: None,
     ) -> None:
         self.gateway = gateway
         self.sender = self._network_sender = sender
-        self._workers = workers
+        self._per_receiver = per_receiver
         self._max_backlog = max_backlog
         self._on_error = on_error
-        self._queue: asyncio.Queue[Dispatch] = asyncio.Queue()
+        self._lanes: dict[str, _Lane] = {}
+        self._queued = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
@@ -58,17 +62,12 @@ class Dispatcher:
 
     @property
     def overloaded(self) -> bool:
-        """True when due callbacks pile up faster than the pool sends them."""
-        return self._queue.qsize() >= self._max_backlog
+        """True when due callbacks pile up faster than they are sent."""
+        return self._queued >= self._max_backlog
 
     def start(self) -> None:
         self._started = True
-        self._spawn_workers()
         self._wake()
-
-    def _spawn_workers(self) -> None:
-        for _ in range(self._workers):
-            self._track(asyncio.create_task(self._serve_queue()))
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
@@ -100,12 +99,11 @@ class Dispatcher:
         old, self.gateway = self.gateway, gateway
         old.detach()
         gateway.listen(self._wake)
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._lanes.clear()
+        self._queued = 0
         await self._cancel_tasks()
         await self.use_sender(None)
         if self._started and not self._closing:
-            self._spawn_workers()
             self._wake()
 
     async def use_sender(self, sender: CallbackSender | None) -> None:
@@ -138,25 +136,42 @@ class Dispatcher:
         if self._closing:
             return
         for dispatch in self.gateway.collect_due():
-            self._queue.put_nowait(dispatch)
+            self._enqueue(dispatch)
         self._wake()
 
-    async def _serve_queue(self) -> None:
-        while True:
-            dispatch = await self._queue.get()
-            if self._closing:
-                continue
-            self._busy += 1
-            self._idle.clear()
-            try:
-                await self._deliver(dispatch)
-            except Exception as exc:  # a bug of ours: keep serving, surface it in check()
-                log.exception("callback delivery failed inside seeme-mock")
-                self._on_error(exc)
-            finally:
-                self._busy -= 1
-                if not self._busy:
-                    self._idle.set()
+    def _enqueue(self, dispatch: Dispatch) -> None:
+        key = _receiver(dispatch.url)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(key)
+        lane.waiting.append(dispatch)
+        self._queued += 1
+        if lane.serving < self._per_receiver:
+            lane.serving += 1
+            self._track(asyncio.create_task(self._serve(lane)))
+
+    async def _serve(self, lane: _Lane) -> None:
+        """Send what waits in ``lane`` until it is empty; one of its at most
+        ``per_receiver`` tasks."""
+        try:
+            while lane.waiting and not self._closing:
+                dispatch = lane.waiting.popleft()
+                self._queued -= 1
+                self._busy += 1
+                self._idle.clear()
+                try:
+                    await self._deliver(dispatch)
+                except Exception as exc:  # a bug of ours: keep serving, surface it in check()
+                    log.exception("callback delivery failed inside seeme-mock")
+                    self._on_error(exc)
+                finally:
+                    self._busy -= 1
+                    if not self._busy:
+                        self._idle.set()
+        finally:
+            lane.serving -= 1
+            if not lane.serving and not lane.waiting and self._lanes.get(lane.key) is lane:
+                del self._lanes[lane.key]
 
     async def _deliver(self, dispatch: Dispatch) -> None:
         gateway = self.gateway
@@ -234,3 +249,20 @@ class Dispatcher:
             except asyncio.TimeoutError:
                 return done()
         return True
+
+
+class _Lane:
+    """The callbacks waiting for one receiver, and how many tasks serve them."""
+
+    __slots__ = ("key", "serving", "waiting")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.waiting: deque[Dispatch] = deque()
+        self.serving = 0
+
+
+def _receiver(url: str) -> str:
+    """scheme://host:port: callbacks to one receiver share its lane."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"

@@ -44,7 +44,7 @@ class Runtime:
         self._dispatcher = Dispatcher(
             gateway,
             sender or AiohttpSender(connections, config.retry.timeout),
-            workers=connections,
+            per_receiver=connections,
             max_backlog=max_backlog,
             on_error=self.errors.append,
         )

@@ -30,31 +30,46 @@ class CallbackSender(Protocol):
 
 
 class AiohttpSender:
-    """A bounded pool of keep-alive connections; the URL's bytes go out untouched."""
+    """Keep-alive connections, at most ``per_receiver`` to each receiver; the URL's bytes go
+    out untouched. The timeout is exact (aiohttp's own rounds up to the next second), and
+    at most ``MAX_ANSWER`` bytes of an answer are read: the rest is not our business."""
 
-    def __init__(self, connections: int = 64, timeout: float = 5.0) -> None:
-        self._connections = connections
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+    MAX_ANSWER = 64 * 1024
+
+    def __init__(self, per_receiver: int = 64, timeout: float = 5.0) -> None:
+        self._per_receiver = per_receiver
+        self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=0, limit_per_host=self._per_receiver, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, auto_decompress=False
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,
             )
         return self._session
 
     async def send(self, url: str) -> Outcome:
         try:
-            async with self._open().get(URL(url, encoded=True), allow_redirects=False) as reply:
-                await reply.read()
-                error = None if 200 <= reply.status < 300 else f"HTTP {reply.status}"
-                return Outcome(reply.status, error)
+            return await asyncio.wait_for(self._get(url), self._timeout)
         except asyncio.TimeoutError:
-            return Outcome(None, f"no answer within {self._timeout.total:g} s")
+            return Outcome(None, f"no answer within {self._timeout:g} s")
         except (aiohttp.ClientError, ValueError, OSError) as exc:
             return Outcome(None, f"{type(exc).__name__}: {exc}")
+
+    async def _get(self, url: str) -> Outcome:
+        async with self._open().get(URL(url, encoded=True), allow_redirects=False) as reply:
+            read = 0
+            while read <= self.MAX_ANSWER and (chunk := await reply.content.readany()):
+                read += len(chunk)
+            if read > self.MAX_ANSWER:
+                reply.close()  # drop the connection rather than read a huge answer
+            error = None if 200 <= reply.status < 300 else f"HTTP {reply.status}"
+            return Outcome(reply.status, error)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,0 +1,73 @@
+"""Bad receivers over real sockets: a receiver that never answers slows only itself, the
+timeout is the one configured, and a huge answer is not read into memory."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from conftest import Serve, send, wait_for
+from seeme_mock import CallbackState, GatewayConfig, RetryPolicy, Step
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A receiver that accepts connections and never answers (the kernel accepts them)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=1024) as hole:
+        yield f"http://127.0.0.1:{hole.getsockname()[1]}/dlr"
+
+
+def test_a_black_hole_does_not_hold_up_a_healthy_receiver(
+    serve: Serve, httpserver: HTTPServer, black_hole: str
+) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    config = GatewayConfig(progression=(Step(6, 0.0),), retry=RetryPolicy(attempts=1))
+    server = serve(config, manual=False, connections=4)
+    for n in range(200):  # 4 on the wire for 5 s each, 196 waiting in the black hole's lane
+        send(server.url, reference=f"hole-{n}", callback="6", callbackurl=black_hole)
+    for n in range(20):
+        send(server.url, reference=f"ok-{n}", callback="6", callbackurl=httpserver.url_for("/dlr"))
+    wait_for("20 healthy callbacks", lambda: len(httpserver.log) == 20)
+    holes = [m for m in server.messages if m.reference.startswith("hole-")]
+    assert all(c.state is CallbackState.PENDING for m in holes for c in m.callbacks), (
+        "the healthy callbacks waited for a black-hole attempt to time out"
+    )
+
+
+def test_the_timeout_is_the_one_configured(serve: Serve, black_hole: str) -> None:
+    config = GatewayConfig(
+        progression=(Step(6, 0.0),), retry=RetryPolicy(attempts=1, timeout=0.3)
+    )
+    server = serve(config, manual=False)
+    send(server.url, callback="6", callbackurl=black_hole)
+    [message] = wait_for(
+        "the attempt to give up",
+        lambda: [m for m in server.messages if m.callbacks[0].state is CallbackState.FAILED],
+    )
+    [attempt] = message.callbacks[0].attempts
+    assert attempt.error == "no answer within 0.3 s"
+    assert 0.3 <= attempt.latency < 0.9  # aiohttp's own timeout rounded 5 s up to about 6
+
+
+def test_a_huge_answer_is_not_read_whole(serve: Serve, httpserver: HTTPServer) -> None:
+    written: list[int] = []
+
+    def endless(request: object) -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(16 * 1024):  # 1 GiB if anyone read it all
+                written.append(1)
+                yield b"x" * 65536
+
+        return Response(body(), status=200)
+
+    httpserver.expect_request("/dlr").respond_with_handler(endless)
+    server = serve()
+    send(server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
+    server.advance(5)
+    [callback] = server.messages[0].callbacks
+    assert callback.state is CallbackState.DELIVERED
+    assert len(written) < 100  # 64 KiB read, then the connection was dropped
