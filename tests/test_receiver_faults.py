@@ -39,9 +39,7 @@ def test_a_black_hole_does_not_hold_up_a_healthy_receiver(
 
 
 def test_the_timeout_is_the_one_configured(serve: Serve, black_hole: str) -> None:
-    config = GatewayConfig(
-        progression=(Step(6, 0.0),), retry=RetryPolicy(attempts=1, timeout=0.3)
-    )
+    config = GatewayConfig(progression=(Step(6, 0.0),), retry=RetryPolicy(attempts=1, timeout=0.3))
     server = serve(config, manual=False)
     send(server.url, callback="6", callbackurl=black_hole)
     [message] = wait_for(
