@@ -44,7 +44,8 @@ async def _send_all(url: str, count: int, callbackurl: str, pace: float) -> None
     async with aiohttp.ClientSession() as session:
         for n in range(count):
             params = {"key": KEY, "number": "36301234567", "message": "Hi",
-                      "reference": f"r{n}", "callback": "6", "callbackurl": callbackurl}  # fmt: skip
+                      "reference": f"r{n}", "callback": "6",
+                      "callbackurl": callbackurl}  # fmt: skip
             async with session.get(url + "/gateway", params=params) as reply:
                 await reply.read()
             if pace:

@@ -36,6 +36,15 @@ INVALID = [
         "f.toml:3:1: unknown key 'progresion' in [scenario]; did you mean 'progression'?",
     ),
     ("sed = 1\n", "f.toml:1:1: unknown key 'sed' in the file; did you mean 'seed'?"),
+    (
+        '[[scenario]]\nmatch = { nubmer = "3630" }\n',
+        "f.toml:2:11: unknown key 'nubmer' in [scenario.match]; did you mean 'number'?",
+    ),
+    (
+        '[[scenario]]\nmatch = { colour = "red" }\n',
+        "f.toml:2:11: unknown key 'colour' in [scenario.match]; known: number, sender, text, "
+        "reference",
+    ),
     ('[[scenario]]\npriority = "high"\n', "f.toml:2:1: priority must be an integer, got a string"),
     (
         '[[scenario]]\nsteps = [\n  { code = 3 },\n  { code = 11, after = "1s" },\n]\n',

@@ -108,12 +108,15 @@ class ScenarioParser(TomlReader):
         )
 
     def match(self, data: object, path: KeyPath) -> Match | None:
-        table = self.table(data, path, ("number", "sender", "text", "reference"))
+        fields = ("number", "sender", "text", "reference")
+        table = self.table(data, path, fields)
         if table is None:
             return None
         patterns: dict[str, Pattern] = {}
-        for key, value in table.items():
-            pattern = self.pattern(value, (*path, key), key)
+        for key in fields:
+            if key not in table:
+                continue
+            pattern = self.pattern(table[key], (*path, key), key)
             if pattern is not None:
                 patterns[key] = pattern
         return Match(**patterns)
