@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import httpx
@@ -11,6 +13,8 @@ import pytest
 
 from conftest import VALID_KEY, Serve
 from seeme_mock import GatewayConfig
+from seeme_mock.cli import main
+from seeme_mock.server.journal import SqliteJournal
 
 FORMATS = ["json", "xml", "string"]
 SEND = {"key": VALID_KEY, "number": "36301234567", "message": "Hello"}
@@ -138,14 +142,26 @@ def test_xml_and_friends_carry_what_the_client_sent_safely(
     assert message.startswith('The given senderid (<a href="x">&amp;</a>')
 
 
-def test_message_bytes_that_are_not_utf8_get_code_12(serve: Serve, client: httpx.Client) -> None:
-    server = serve()
+def test_message_bytes_that_are_not_utf8_get_code_12(
+    serve: Serve, client: httpx.Client, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.db"
+    server = serve(journal=SqliteJournal(journal))
     url = f"{server.url}/gateway?key={VALID_KEY}&number=36301234567&message=K%E9&format=json"
     assert client.get(url).json() == {
         "result": "ERR",
         "code": 12,
         "message": "The message contains unsupported character(s)",
     }
+    kept = client.get(f"{server.url}/__admin/journal")  # once answered 500 from then on
+    assert kept.status_code == 200
+    [refused] = kept.json()["rejections"]
+    assert refused["params"]["message"] == "K\\xe9"
+    assert refused["params"]["key"] == "c241…fe5a"  # a key is never kept whole
+    server.stop()
+    out = tmp_path / "journal.json"
+    assert main(["export", "--journal", str(journal), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["rejections"][0]["params"]["message"] == "K\\xe9"
 
 
 def test_garbage_never_gets_a_500(serve: Serve, client: httpx.Client) -> None:

@@ -25,7 +25,7 @@ from .config import GatewayConfig
 from .errors import ClockError
 from .journal_state import message_from_state, rejection_from_state
 from .magic import MAGIC_NUMBERS
-from .protocol import Format, Rejection, Reply
+from .protocol import Format, Rejection, Reply, as_received
 from .records import Attempt, Callback, Message, Rejected
 from .scenario import Branch, Scenario
 from .scheduler import Scheduler
@@ -130,7 +130,9 @@ class Gateway:
         try:
             reply, delay = self._route(params, client_ip, overloaded)
         except Rejection as rejection:
-            rejected = Rejected(self.clock.now(), dict(params), rejection.code, rejection.message)
+            rejected = Rejected(
+                self.clock.now(), as_received(params), rejection.code, rejection.message
+            )
             self.rejections.append(rejected)
             self.journal.rejection_added(rejected)
             return Answer(Reply.error(rejection), fmt, rejection.delay)

@@ -22,12 +22,15 @@ __all__ = [
     "Format",
     "Rejection",
     "Reply",
+    "as_received",
     "format_money",
     "has_undecodable_bytes",
     "is_http_url",
     "key_passes_checksum",
+    "mask_key",
     "parse_callback_codes",
     "parse_params",
+    "printable",
     "render",
 ]
 
@@ -183,6 +186,32 @@ def is_http_url(url: str) -> bool:
     """A callback URL SeeMe can call: http or https with a host (else code 17)."""
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def mask_key(key: str) -> str:
+    """An API key as logs and records show it: its first and last 4 characters."""
+    return f"{key[:4]}…{key[-4:]}" if len(key) > 12 else "…"
+
+
+def as_received(params: Mapping[str, str]) -> dict[str, str]:
+    """Parameters as a refused send is kept and shown: the key masked, bytes that were
+    not UTF-8 written as ``\\xNN`` (so the record always serialises), and characters that
+    could forge a log line escaped."""
+    kept = {}
+    for name, value in params.items():
+        if name == "key":
+            value = mask_key(value)
+        kept[printable(name)] = printable(value)
+    return kept
+
+
+def printable(value: str) -> str:
+    """``value`` with undecodable bytes as ``\\xNN`` and control characters escaped."""
+    if has_undecodable_bytes(value):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
 
 
 def has_undecodable_bytes(value: str) -> bool:

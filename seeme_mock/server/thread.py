@@ -50,7 +50,10 @@ class ServerThread:
         return self.run(call())
 
     def stop(self) -> int:
-        """Stop the server and the thread; returns the callbacks still pending."""
+        """Stop the server and the thread; returns the callbacks still pending. Stopping
+        again only counts them."""
+        if self._loop.is_closed():
+            return self.server.gateway.count_pending_callbacks()
         pending = self.run(self.server.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(self.timeout)
