@@ -6,6 +6,10 @@ Every test talks to a real server on loopback through the public handle a user h
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +91,50 @@ def serve() -> Iterator[Serve]:
     for mock in started:
         mock.stop()
         mock.check()
+
+
+class ServeProcess:
+    """``seeme-mock serve --port 0 ARGS`` in a process of its own: for what needs one
+    (signals, kill -9, its log). ``url`` is read from its first line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        while line.startswith("seeme-mock CA certificate"):
+            line = self.process.stdout.readline()
+        assert line.startswith("seeme-mock listening on "), line
+        self.url = line.split()[-1].removesuffix("/gateway")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.communicate(timeout=10)
+
+    def stop(self, signum: int = signal.SIGTERM) -> str:
+        """Stop it with ``signum``; its output after the first line."""
+        self.process.send_signal(signum)
+        out, _ = self.process.communicate(timeout=20)
+        return out
+
+
+@pytest.fixture
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    started: list[ServeProcess] = []
+
+    def start(*args: str) -> ServeProcess:
+        started.append(ServeProcess(*args))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.kill()
 
 
 @pytest.fixture(scope="session")

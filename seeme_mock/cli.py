@@ -29,6 +29,7 @@ from .core.gateway import Gateway
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
 from .server.journal import SqliteJournal
+from .server.logs import OneLineFormatter
 from .server.mock_server import MockServer
 from .server.options import SERVE_SETTINGS, ServeOptions
 from .server.tls import own_certificate, test_certificate
@@ -243,10 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ConfigError as exc:
         serve.error(f"argument {_flag(exc.setting)}: {exc}")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(OneLineFormatter())
     logging.basicConfig(
-        level=logging.WARNING if options.quiet else logging.INFO,
-        format="%(asctime)s %(message)s",
-        stream=sys.stdout,
+        level=logging.WARNING if options.quiet else logging.INFO, handlers=[handler]
     )
     try:
         ssl_context = _tls(options)

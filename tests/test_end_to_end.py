@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import httpx
@@ -15,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import HeldReceiver, Serve, send, wait_for
+from conftest import HeldReceiver, Serve, ServeProcess, send, wait_for
 from seeme_mock import CallbackState, GatewayConfig, SeemeMock, Step
 
 
@@ -102,69 +99,35 @@ def test_a_refused_connection_is_retried_and_recorded(
 
 
 @pytest.fixture
-def cli_server(httpserver: HTTPServer) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def cli_server(serve_process: Callable[..., ServeProcess]) -> ServeProcess:
     """`seeme-mock serve --port 0` as a user runs it, real clock, short delays."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "seeme_mock",
-            "serve",
-            "--port",
-            "0",
-            "--delays",
-            "0.05,0.1,0.15",
-            "--retry-delay",
-            "0.05",
-            "--language",
-            "hu",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    first_line = process.stdout.readline()
-    assert first_line.startswith("seeme-mock listening on http://127.0.0.1:"), first_line
-    url = first_line.split()[-1].removesuffix("/gateway")
-    yield process, url
-    if process.poll() is None:
-        process.kill()
-    process.wait()
+    return serve_process("--delays", "0.05,0.1,0.15", "--retry-delay", "0.05", "--language", "hu")
 
 
 def test_the_cli_server_sends_and_stops_cleanly(
-    cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client, httpserver: HTTPServer
+    cli_server: ServeProcess, httpserver: HTTPServer
 ) -> None:
     answers = iter([500])
     httpserver.expect_request("/dlr").respond_with_handler(
         lambda request: Response("", status=next(answers, 200))
     )
-    process, url = cli_server
+    dlr = httpserver.url_for("/dlr")
     assert (
-        send(url, reference="cli", callback="3,4,6", callbackurl=httpserver.url_for("/dlr"))[
-            "result"
-        ]
-        == "OK"
+        send(cli_server.url, reference="cli", callback="3,4,6", callbackurl=dlr)["result"] == "OK"
     )
     wait_for("4 callbacks", lambda: len(httpserver.log) >= 4)
     assert [q["code"] for q in received(httpserver)] == ["3", "3", "4", "6"]
     assert received(httpserver)[-1]["message"] == "K\xe9zbes\xedtve"
-    process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=10)
-    assert process.returncode == 0
+    out = cli_server.stop()
+    assert cli_server.process.returncode == 0
     assert "send number=36301234567 reference=cli -> OK 1 parts, GSM-7" in out
     assert "callback message=1 code=3 attempt=1 -> HTTP 500" in out
     assert out.rstrip().endswith("seeme-mock stopped; 0 callbacks were still pending")
 
 
-def test_the_cli_reports_pending_callbacks_on_sigint(
-    cli_server: tuple[subprocess.Popen[str], str], client: httpx.Client
-) -> None:
-    process, url = cli_server
-    send(url, callback="3,4,6", callbackurl="http://127.0.0.1:9/dlr")
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=10)
+def test_the_cli_reports_pending_callbacks_on_sigint(cli_server: ServeProcess) -> None:
+    send(cli_server.url, callback="3,4,6", callbackurl="http://127.0.0.1:9/dlr")
+    out = cli_server.stop(signal.SIGINT)
     assert "seeme-mock stopped; 3 callbacks were still pending" in out
 
 

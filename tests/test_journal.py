@@ -3,54 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import START, VALID_KEY, send, wait_for
+from conftest import START, VALID_KEY, ServeProcess, send, wait_for
 from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
 from seeme_mock.cli import main
 from seeme_mock.server.journal import SqliteJournal
-
-
-class Server:
-    """`seeme-mock serve` in a process of its own, so it can be killed for real."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", "--quiet", *args],
-            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert "listening on" in line, line
-        self.url = line.split()[-1].removesuffix("/gateway")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.communicate(timeout=10)
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGTERM)
-        out, _ = self.process.communicate(timeout=20)
-        return out
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        if server.process.poll() is None:
-            server.kill()
 
 
 def send_many(url: str, callbackurl: str, count: int) -> None:
@@ -64,18 +27,16 @@ def arrived(httpserver: HTTPServer) -> Counter[tuple[str, str]]:
 
 
 def test_kill_9_and_restart_loses_no_callback(
-    tmp_path: Path, httpserver: HTTPServer, servers: list[Server]
+    tmp_path: Path, httpserver: HTTPServer, serve_process: Callable[..., ServeProcess]
 ) -> None:
     httpserver.expect_request("/dlr").respond_with_data("")
     journal = str(tmp_path / "journal.db")
-    first = Server("--journal", journal, "--delays", "0.5,1.5,2.5")
-    servers.append(first)
+    first = serve_process("--quiet", "--journal", journal, "--delays", "0.5,1.5,2.5")
     send_many(first.url, httpserver.url_for("/dlr"), 100)
     wait_for("the first callbacks", lambda: len(arrived(httpserver)) > 0)
     first.kill()
     before = sum(arrived(httpserver).values())
-    second = Server("--journal", journal, "--delays", "0.5,1.5,2.5")
-    servers.append(second)
+    second = serve_process("--quiet", "--journal", journal, "--delays", "0.5,1.5,2.5")
     wait_for("300 callbacks", lambda: len(arrived(httpserver)) >= 300)
     got = arrived(httpserver)
     expected = {(f"m{n}", code) for n in range(100) for code in ("3", "4", "6")}
@@ -85,19 +46,17 @@ def test_kill_9_and_restart_loses_no_callback(
 
 
 def test_manual_clock_restart_keeps_virtual_time(
-    tmp_path: Path, httpserver: HTTPServer, servers: list[Server]
+    tmp_path: Path, httpserver: HTTPServer, serve_process: Callable[..., ServeProcess]
 ) -> None:
     httpserver.expect_request("/dlr").respond_with_data("")
     journal = str(tmp_path / "journal.db")
-    first = Server("--journal", journal, "--clock", "manual")
-    servers.append(first)
+    first = serve_process("--quiet", "--journal", journal, "--clock", "manual")
     send_many(first.url, httpserver.url_for("/dlr"), 10)
     httpx.post(f"{first.url}/__admin/clock/advance", params={"seconds": 1.5})
     virtual = httpx.get(f"{first.url}/__admin/health").json()["now"]
     first.kill()
     assert sorted(code for _, code in arrived(httpserver)) == ["3"] * 10
-    second = Server("--journal", journal, "--clock", "manual")
-    servers.append(second)
+    second = serve_process("--quiet", "--journal", journal, "--clock", "manual")
     health = httpx.get(f"{second.url}/__admin/health").json()
     assert (health["now"], health["messages"], health["pending_callbacks"]) == (virtual, 10, 20)
     httpx.post(f"{second.url}/__admin/clock/advance", params={"seconds": 5}, timeout=30)

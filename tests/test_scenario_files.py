@@ -103,8 +103,13 @@ INVALID = [
     ),
     (
         '[[scenario]]\nmatch = { text = { regex = "(" } }\n',
-        "f.toml:2:20: text: bad regular expression: missing ), unterminated subpattern at "
-        "position 0",
+        "f.toml:2:20: text: bad regular expression: missing ): ( (RE2 syntax: no "
+        "backreferences or lookarounds)",
+    ),
+    (
+        '[[scenario]]\nmatch = { text = { regex = "(a)\\\\1" } }\n',
+        "f.toml:2:20: text: bad regular expression: invalid escape sequence: \\1 (RE2 syntax: "
+        "no backreferences or lookarounds)",
     ),
     (
         '[[scenario]]\nmatch = { number = { prefx = "36" } }\n',

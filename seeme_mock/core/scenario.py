@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
+
+import re2
 
 from .sms import Charset
 
@@ -30,6 +32,7 @@ __all__ = [
     "Pattern",
     "Plan",
     "PlannedCallback",
+    "RegexError",
     "Scenario",
     "SendOverrides",
     "Step",
@@ -41,18 +44,34 @@ FINAL_CODES = frozenset({1, 2, 5, 6, 7, 9})
 PatternKind = Literal["exact", "prefix", "suffix", "glob", "regex", "contains"]
 
 
+class RegexError(ValueError):
+    """A pattern that is not a regular expression RE2 takes."""
+
+
+def _re2(value: str) -> Any:
+    """RE2 matches in time linear in the text, so no pattern a scenario file holds can
+    freeze the server (``(a+)+$`` on a long text would, with Python's ``re``)."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(value, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise RegexError(f"{reason} (RE2 syntax: no backreferences or lookarounds)") from None
+
+
 @dataclass(frozen=True)
 class Pattern:
     kind: PatternKind
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, kind: PatternKind, value: str) -> Pattern:
-        """Raises re.error for a bad regex."""
-        compiled = None
+        """Raises RegexError for a bad regex."""
+        compiled: Any = None
         if kind == "regex":
-            compiled = re.compile(value)
+            compiled = _re2(value)
         elif kind == "glob":
             compiled = re.compile(fnmatch.translate(value))
         return cls(kind, value, compiled)

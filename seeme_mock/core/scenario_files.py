@@ -71,6 +71,9 @@ def _load(sources: list[tuple[str, str]]) -> tuple[Scenario, ...]:
     for label, text in sources:
         try:
             data = tomllib.loads(text)
+        except RecursionError:
+            problems.append(f"{label}:1:1: arrays or tables nested too deeply to be a scenario")
+            continue
         except tomllib.TOMLDecodeError as exc:
             where = _TOML_POSITION.fullmatch(str(exc))
             if where:

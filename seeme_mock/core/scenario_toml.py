@@ -33,6 +33,7 @@ from .scenario import (
     Match,
     Pattern,
     PatternKind,
+    RegexError,
     Scenario,
     SendOverrides,
     Step,
@@ -54,6 +55,8 @@ _PATTERN_KINDS: tuple[PatternKind, ...] = (
 )  # fmt: skip
 _SENDER_PART = re.compile(r"[A-Za-z0-9]{0,15}")
 _STATUS_KEYS = tuple(str(code) for code in range(1, 11))
+_MOST_MONEY = 1e9
+"""No SMS costs more than this in any currency SeeMe bills in: a larger price is a typo."""
 
 
 class ScenarioParser(TomlReader):
@@ -144,7 +147,7 @@ class ScenarioParser(TomlReader):
             return None
         try:
             pattern = Pattern.of(kind, text)
-        except re.error as exc:
+        except RegexError as exc:
             self.fail(path, f"{field}: bad regular expression: {exc}")
             return None
         never = self._never(field, kind, text)
@@ -273,8 +276,8 @@ class ScenarioParser(TomlReader):
         value = self.typed(table, key, path, float)
         if value is None:
             return None
-        if value < 0:
-            self.fail((*path, key), f"{key} must not be negative, got {value}")
+        if not 0 <= value <= _MOST_MONEY:  # also false for nan
+            self.fail((*path, key), f"{key} must be from 0 to {_MOST_MONEY:g}, got {value}")
             return None
         return Decimal(str(value))
 

@@ -5,11 +5,13 @@ at a time; and delays written as people write them ("150ms", "2s", "5 min")."""
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from .settings import LONGEST_DELAY
 from .tomlpos import KeyPath
 
 __all__ = ["Problem", "TomlReader", "describe_type", "parse_delay"]
@@ -29,20 +31,24 @@ _UNITS = {
 
 
 def parse_delay(value: object) -> float:
-    """Seconds from 5, 2.5, "150ms", "2s", "5 min" or "1h"; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a delay")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"{value!r} is negative")
-        return float(value)
-    if isinstance(value, str):
+    """Seconds from 5, 2.5, "150ms", "2s", "5 min" or "1h", a year at most; ValueError
+    otherwise."""
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
         found = _DELAY.fullmatch(value)
         if found:
-            return float(found["number"]) * _UNITS[found["unit"] or "s"]
-        if value.strip().startswith("-"):
+            seconds = float(found["number"]) * _UNITS[found["unit"] or "s"]
+        elif value.strip().startswith("-"):
             raise ValueError(f"{value!r} is negative")
-    raise ValueError(f"{value!r} is not a delay")
+    if seconds is None or math.isnan(seconds):
+        raise ValueError(f"{value!r} is not a delay")
+    if seconds < 0:
+        raise ValueError(f"{value!r} is negative")
+    if seconds > LONGEST_DELAY:
+        raise ValueError(f"{value!r} is longer than a year")
+    return seconds
 
 
 @dataclass

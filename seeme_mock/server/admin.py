@@ -4,9 +4,10 @@ from a test in any language. Described by :data:`~seeme_mock.server.openapi.OPEN
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
 from ..core.scenario import Scenario
 from ..core.scenario_files import parse_scenarios
+from ..core.settings import LONGEST_DELAY, Kind, seconds, whole
 from ..core.waits import explain_wait
 from .openapi import OPENAPI
 from .runtime import Runtime
@@ -25,6 +27,7 @@ from .runtime import Runtime
 __all__ = ["add_admin_routes"]
 
 Handler = Callable[[web.Request], Any]
+T = TypeVar("T")
 
 
 class _BadRequest(Exception):
@@ -40,14 +43,21 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def _number(request: web.Request, name: str, kind: type[float] | type[int]) -> float | None:
+_STATUS = whole(1, 10)
+_LIMIT = whole(1, 1_000_000)
+_ADVANCE = seconds(0.0, high=LONGEST_DELAY)
+_WAIT = seconds(0.0, high=3600.0)
+
+
+def _query(request: web.Request, name: str, kind: Kind[T], default: T | None) -> T | None:
+    """A query parameter read and checked like a setting (finite, in range), else a 400."""
     raw = request.query.get(name)
     if raw is None or raw == "":
-        return None
+        return default
     try:
-        return kind(raw)
-    except ValueError:
-        raise _BadRequest(f"{name} must be a number, got {raw!r}") from None
+        return kind.parse(raw)
+    except ValueError as exc:
+        raise _BadRequest(f"{name}: {exc}") from None
 
 
 def _time(request: web.Request, name: str) -> float | None:
@@ -55,9 +65,12 @@ def _time(request: web.Request, name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        when = float(raw)
     except ValueError:
         pass
+    else:
+        if math.isfinite(when):
+            return when
     try:
         return datetime.fromisoformat(raw).timestamp()
     except ValueError:
@@ -98,9 +111,9 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
 
     async def messages(request: web.Request) -> web.Response:
         number, reference = request.query.get("number"), request.query.get("reference")
-        status = _number(request, "status", int)
+        status = _query(request, "status", _STATUS, None)
         since, until = _time(request, "since"), _time(request, "until")
-        limit = int(_number(request, "limit", int) or 100)
+        limit = _query(request, "limit", _LIMIT, 100) or 100
         found = [
             m
             for m in gateway().messages
@@ -117,10 +130,10 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
 
     async def push_status(request: web.Request) -> web.Response:
         message = message_of(request)
-        code = _number(request, "code", int)
-        if code is None or not 1 <= code <= 10:
-            raise _BadRequest(f"give code=1..10 in the query, got {request.query.get('code')!r}")
-        gateway().push_status(message, int(code))
+        code = _query(request, "code", _STATUS, None)
+        if code is None:
+            raise _BadRequest("give code=1..10 in the query, e.g. ?code=6")
+        gateway().push_status(message, code)
         return _json(record(message))
 
     async def reset(request: web.Request) -> web.Response:
@@ -150,7 +163,10 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         return _json(scenario_list())
 
     async def load_scenarios(request: web.Request) -> web.Response:
-        text = await request.text()
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadRequest(f"the body must be TOML in UTF-8; byte {exc.start} is not") from None
         try:
             scenarios: tuple[Scenario, ...] = parse_scenarios(text, "request body")
         except ScenarioError as exc:
@@ -162,8 +178,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         return _json(scenario_list())
 
     async def advance(request: web.Request) -> web.Response:
-        seconds = _number(request, "seconds", float)
-        if seconds is None or seconds < 0:
+        seconds = _query(request, "seconds", _ADVANCE, None)
+        if seconds is None:
             raise _BadRequest("give seconds >= 0 in the query, e.g. ?seconds=5")
         if not gateway().clock.manual:
             raise _BadRequest(
@@ -180,8 +196,7 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
             codes = parse_callback_codes(raw_codes) if raw_codes else None
         except Rejection:
             raise _BadRequest(f"code must be status codes 1..10, got {raw_codes!r}") from None
-        timeout = _number(request, "timeout", float)
-        timeout = 10.0 if timeout is None else timeout
+        timeout = _query(request, "timeout", _WAIT, 10.0) or 0.0
         delivered, found = await runtime.wait_for_callbacks(reference, codes, timeout)
         gw = gateway()
         body: dict[str, Any] = {

@@ -12,7 +12,14 @@ from .admin import add_admin_routes
 from .inspector import add_inspector_route
 from .runtime import Runtime
 
-__all__ = ["build_app"]
+__all__ = ["MAX_BODY", "MAX_LINE", "MAX_QUERY", "build_app"]
+
+MAX_QUERY = 16 * 1024
+"""A send's query, percent-encoded, is a few kB at most (3 parts of UCS-2): more is a 414."""
+MAX_LINE = 64 * 1024
+"""What the HTTP parser reads of a request line or header, so MAX_QUERY gets its 414."""
+MAX_BODY = 1024 * 1024
+"""A POSTed send's body; more is a 413."""
 
 log = logging.getLogger("seeme_mock")
 
@@ -22,6 +29,10 @@ def build_app(runtime: Runtime) -> web.Application:
 
     async def send_endpoint(request: web.Request) -> web.Response:
         gateway = runtime.gateway
+        if len(request.rel_url.raw_query_string) > MAX_QUERY:
+            raise web.HTTPRequestURITooLong(
+                text=f"the query is over {MAX_QUERY} bytes; a send fits in far less (or POST it)"
+            )
         params = parse_params(request.rel_url.raw_query_string)
         fmt = Format.from_param(params.get("format"), gateway.config.default_format)
         delay = 0.0
@@ -31,8 +42,10 @@ def build_app(runtime: Runtime) -> web.Application:
             reply, fmt, delay = gateway.handle(
                 params, request.remote or "", overloaded=runtime.overloaded
             )
+        except web.HTTPException:  # 413: the body is over MAX_BODY
+            raise
         except Exception as exc:  # a bug of ours must not become a 500 for the SUT
-            log.exception("seeme-mock failed on %s", request.rel_url)
+            log.exception("seeme-mock failed on %s %s", request.method, request.path)
             runtime.errors.append(exc)
             reply = Reply.error(Rejection(8))
         if log.isEnabledFor(logging.INFO):
@@ -42,7 +55,7 @@ def build_app(runtime: Runtime) -> web.Application:
         body, content_type = render(reply, fmt)
         return web.Response(body=body, content_type=content_type, charset="utf-8")
 
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY)
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
     add_admin_routes(app, runtime)

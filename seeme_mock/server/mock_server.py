@@ -9,12 +9,15 @@ from aiohttp import web
 
 from ..core.clock import Clock
 from ..core.config import GatewayConfig
-from .app import build_app
+from .app import MAX_LINE, build_app
 from .journal import SqliteJournal
 from .runtime import Runtime
 from .sender import CallbackSender
 
-__all__ = ["MockServer"]
+__all__ = ["KEEPALIVE", "MockServer"]
+
+KEEPALIVE = 15.0
+"""Seconds an idle keep-alive connection stays open: idle sockets must not pile up."""
 
 
 class MockServer(Runtime):
@@ -55,7 +58,14 @@ class MockServer(Runtime):
     async def start(self) -> None:
         """Listen and start sending; OSError when the address cannot be bound."""
         app = build_app(self)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            max_line_size=MAX_LINE,
+            max_field_size=MAX_LINE,
+            keepalive_timeout=KEEPALIVE,
+        )
         await self._runner.setup()
         sock = socket.create_server((self.host, self.port), family=_family(self.host))
         self.port = sock.getsockname()[1]

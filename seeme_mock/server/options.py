@@ -26,8 +26,9 @@ class ServeOptions:
     port: int = setting(8080, whole(0, 65535), "port to listen on; 0 picks a free one",
                         group="network")  # fmt: skip
     connections: int = setting(
-        64, whole(1, 10_000), "callback connections (and sender tasks) per receiver", group="network"
-    )
+        64, whole(1, 10_000), "callback connections (and sender tasks) per receiver",
+        group="network",
+    )  # fmt: skip
     max_backlog: int = setting(
         10_000, whole(1, 10_000_000), "due callbacks waiting to be sent before sends get code 8",
         group="network",
