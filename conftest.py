@@ -106,11 +106,14 @@ class ServeProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None
+        self.preamble: list[str] = []
+        """What it printed before it listened (the CA file, the admin token)."""
         line = self.process.stdout.readline()
-        while line.startswith("seeme-mock CA certificate"):
+        while line.startswith("seeme-mock ") and "listening on" not in line:
+            self.preamble.append(line.rstrip("\n"))
             line = self.process.stdout.readline()
         assert line.startswith("seeme-mock listening on "), line
-        self.url = line.split()[-1].removesuffix("/gateway")
+        self.url = line.split()[-1].removesuffix("/gateway").replace("0.0.0.0", "127.0.0.1")
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

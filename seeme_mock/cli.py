@@ -12,6 +12,8 @@ import asyncio
 import gc
 import json
 import logging
+import os
+import secrets
 import signal
 import ssl
 import sys
@@ -28,6 +30,7 @@ from .core.export import journal_record
 from .core.gateway import Gateway
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
+from .server.guard import AdminAccess, is_loopback
 from .server.journal import SqliteJournal
 from .server.logs import OneLineFormatter
 from .server.mock_server import MockServer
@@ -179,6 +182,20 @@ def _tls(options: ServeOptions) -> ssl.SSLContext | None:
     return context
 
 
+def _admin_access(options: ServeOptions) -> AdminAccess:
+    """Bound to anything but loopback, the admin API gets a token unless told otherwise."""
+    token = options.admin_token or os.environ.get("SEEME_MOCK_ADMIN_TOKEN") or None
+    loopback = is_loopback(options.host)
+    if token is None and not loopback and not options.admin_open:
+        token = secrets.token_urlsafe(24)
+        print(
+            f"seeme-mock admin token: {token} (the admin API wants Authorization: Bearer "
+            f"{token}; the page: /?token={token}; --admin-open serves them without one)",
+            flush=True,
+        )
+    return AdminAccess(token=token, loopback=loopback, allowed_hosts=options.allowed_hosts)
+
+
 def _export(args: argparse.Namespace) -> int:
     if args.url:
         url = args.url.rstrip("/") + "/__admin/journal"
@@ -255,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve.error(f"cannot use the TLS certificate: {exc}")
     server = MockServer(
         config,
+        admin=_admin_access(options),
         ssl_context=ssl_context,
         clock=ManualClock() if options.clock == "manual" else None,
         host=options.host,

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from .protocol import format_money
 
@@ -90,8 +90,15 @@ def encode_callback_query(
 _OPTIONAL = frozenset({"sender", "mccmnc"})
 
 
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+"""Characters left as they are in the SUT's URL: the reserved ones, and % (already encoded)."""
+
+
 def callback_url(base: str, query: str) -> str:
-    """Append the report to ``base``, keeping any query the SUT put in its URL."""
+    """Append the report to ``base``, keeping any query the SUT put in its URL. What cannot
+    stand in a request line (space, ``<>"{}|\\^``, backtick, non-ASCII) is percent-encoded,
+    so the URL goes out as one valid request line whatever the send named."""
+    base = quote(base, safe=_URL_SAFE)
     if not urlsplit(base).query:
         return f"{base.rstrip('?')}?{query}"
     return f"{base}&{query}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .allow import check_pattern
 from .callback import ENCODINGS
 from .errors import ConfigError
 from .protocol import SENDER_ID, Format, Rejection, is_http_url, parse_callback_codes
@@ -250,6 +251,12 @@ class GatewayConfig:
     callback_url: str | None = setting(
         None, URL, "where callbacks go when a send names no callbackurl", group="callbacks"
     )
+    callback_allow: frozenset[str] = setting(
+        frozenset(), many(Kind(str, check_pattern, metavar="PATTERN")),
+        "callbacks may go only to these: host, host:port, *.suffix or CIDR; a send naming "
+        "another callbackurl gets code 17; none: anywhere",
+        group="callbacks", repeatable=True,
+    )  # fmt: skip
     callback_codes: frozenset[int] = setting(
         frozenset(), CODES,
         "status codes reported when a send has no callback= parameter, e.g. 4,6,7 or all; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from .allow import permits
 from .config import GatewayConfig
 from .operators import mccmnc_for
 from .protocol import (
@@ -122,7 +123,7 @@ def accept_send(
     if "callback" in params:
         codes = parse_callback_codes(params["callback"])
     url = params.get("callbackurl") or config.callback_url
-    if url and not is_http_url(url):
+    if url and (not is_http_url(url) or not permits(url, config.callback_allow)):
         raise Rejection(17)
     reference = params.get("reference", "")
     scenario = choose(number, sender, text, reference)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
 from .admin import add_admin_routes
+from .guard import AdminAccess, admin_guard
 from .inspector import add_inspector_route
 from .runtime import Runtime
 
@@ -24,8 +25,9 @@ MAX_BODY = 1024 * 1024
 log = logging.getLogger("seeme_mock")
 
 
-def build_app(runtime: Runtime) -> web.Application:
-    """Serve whichever gateway the runtime runs (a reset replaces it)."""
+def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Application:
+    """Serve whichever gateway the runtime runs (a reset replaces it); the admin API and
+    the page as ``access`` allows (see :mod:`.guard`)."""
 
     async def send_endpoint(request: web.Request) -> web.Response:
         gateway = runtime.gateway
@@ -55,7 +57,9 @@ def build_app(runtime: Runtime) -> web.Application:
         body, content_type = render(reply, fmt)
         return web.Response(body=body, content_type=content_type, charset="utf-8")
 
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(
+        client_max_size=MAX_BODY, middlewares=[admin_guard(access or AdminAccess())]
+    )
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
     add_admin_routes(app, runtime)

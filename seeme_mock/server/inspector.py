@@ -12,7 +12,16 @@ from ..core.gateway import Gateway
 from ..core.scenario import FINAL_CODES
 from .runtime import Runtime
 
-__all__ = ["add_inspector_route"]
+__all__ = ["PAGE_HEADERS", "add_inspector_route"]
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""What the SUT sent is shown on the page: no script runs there and no site frames it."""
 
 _FAILED_FINAL = FINAL_CODES - {6}
 
@@ -116,6 +125,6 @@ def add_inspector_route(app: web.Application, runtime: Runtime) -> None:
         html = render_page(
             runtime.gateway, request.query.get("q", ""), request.query.get("refresh") != "0"
         )
-        return web.Response(text=html, content_type="text/html")
+        return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
 
     app.router.add_get("/", page)

@@ -8,7 +8,9 @@ recorded, so it is sent again after the restart: delivery is at least once.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,11 @@ class SqliteJournal:
     def __init__(self, path: Path | str) -> None:
         """Open or create the journal; ConfigError when ``path`` cannot be one."""
         self.path = Path(path)
+        if not self.path.exists():
+            # Its owner's alone: it holds what the SUT sent. SQLite gives its -wal and
+            # -shm files the journal's own mode.
+            with contextlib.suppress(OSError):  # a bad path is reported by sqlite below
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -10,6 +10,7 @@ from aiohttp import web
 from ..core.clock import Clock
 from ..core.config import GatewayConfig
 from .app import MAX_LINE, build_app
+from .guard import AdminAccess, is_loopback
 from .journal import SqliteJournal
 from .runtime import Runtime
 from .sender import CallbackSender
@@ -35,6 +36,7 @@ class MockServer(Runtime):
         max_backlog: int = 10_000,
         sender: CallbackSender | None = None,
         journal: SqliteJournal | None = None,
+        admin: AdminAccess | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -47,6 +49,7 @@ class MockServer(Runtime):
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
+        self.admin = admin or AdminAccess(loopback=is_loopback(host))
         self._runner: web.AppRunner | None = None
 
     @property
@@ -57,7 +60,7 @@ class MockServer(Runtime):
 
     async def start(self) -> None:
         """Listen and start sending; OSError when the address cannot be bound."""
-        app = build_app(self)
+        app = build_app(self, self.admin)
         self._runner = web.AppRunner(
             app,
             access_log=None,

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..core.settings import Kind, Setting, check_fields, choice, flag, setting, settings_of, whole
+from ..core.settings import (
+    Kind,
+    Setting,
+    check_fields,
+    choice,
+    flag,
+    many,
+    setting,
+    settings_of,
+    whole,
+)
 
 __all__ = ["SERVE_SETTINGS", "ClockKind", "ServeOptions"]
 
@@ -32,6 +42,21 @@ class ServeOptions:
     max_backlog: int = setting(
         10_000, whole(1, 10_000_000), "due callbacks waiting to be sent before sends get code 8",
         group="network",
+    )  # fmt: skip
+    admin_token: str | None = setting(
+        None, Kind(lambda raw: raw or None, metavar="TOKEN"),
+        "the admin API and the page need Authorization: Bearer TOKEN (also the environment "
+        "variable SEEME_MOCK_ADMIN_TOKEN); bound to anything but loopback, serve makes one up",
+        group="admin",
+    )  # fmt: skip
+    admin_open: bool = setting(
+        False, flag(), "bound to anything but loopback, serve the admin API without a token",
+        group="admin",
+    )  # fmt: skip
+    allowed_hosts: frozenset[str] = setting(
+        frozenset(), many(Kind(str, metavar="NAME")),
+        "Host names the admin API answers besides loopback ones (e.g. a compose service)",
+        group="admin", flag="--allowed-host", repeatable=True,
     )  # fmt: skip
     clock: ClockKind = setting(
         "real", choice(("real", "manual")),
