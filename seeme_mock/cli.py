@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import os
 import secrets
@@ -26,7 +25,7 @@ from typing import Any
 from .core.clock import ManualClock, RealClock
 from .core.config import GATEWAY_SETTINGS, GatewayConfig
 from .core.errors import ConfigError, ScenarioError
-from .core.export import journal_record
+from .core.export import journal_chunks
 from .core.gateway import Gateway
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
@@ -218,7 +217,7 @@ def _export(args: argparse.Namespace) -> int:
         journal.close()
         gateway = Gateway(GatewayConfig(max_messages=len(saved.messages) + 1), RealClock())
         gateway.restore(saved.messages, saved.rejections)
-        data = json.dumps(journal_record(gateway), ensure_ascii=False, indent=1).encode()
+        data = "".join(journal_chunks(gateway)).encode()
     if args.output:
         args.output.write_bytes(data)
     else:

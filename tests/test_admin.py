@@ -58,7 +58,8 @@ def test_health(admin: Admin) -> None:
     body = admin.call("GET", "/__admin/health")
     assert body == {
         "status": "ok", "clock": "manual", "now": "2013-09-01T09:12:29.000+02:00",
-        "messages": 0, "pending_callbacks": 0, "dropped_messages": 0,
+        "messages": 0, "pending_callbacks": 0, "dropped_messages": 0, "rejections": 0,
+        "dropped_rejections": 0,
     }  # fmt: skip
 
 
@@ -77,10 +78,12 @@ def test_messages_and_filters(admin: Admin, httpserver: HTTPServer) -> None:
             "GET", "/__admin/messages", params={"until": "2013-09-01T09:12:30+02:00"}
         ),
         "limit": admin.call("GET", "/__admin/messages", params={"limit": 1}),
+        "offset": admin.call("GET", "/__admin/messages", params={"limit": 1, "offset": 1}),
+        "past": admin.call("GET", "/__admin/messages", params={"offset": 5}),
     }
     assert {k: [m["reference"] for m in v["messages"]] for k, v in by.items()} == {
         "number": ["b"], "reference": ["a"], "status": ["a"], "since": ["b"], "until": ["a"],
-        "limit": ["b"],
+        "limit": ["b"], "offset": ["a"], "past": [],
     }  # fmt: skip
     error = admin.call("GET", "/__admin/messages", 400, params={"since": "yesterday"})
     assert error["error"].startswith("since must be Unix seconds or ISO 8601")

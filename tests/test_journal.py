@@ -98,6 +98,39 @@ def test_the_memory_cap_drops_the_oldest_finished_messages() -> None:
     assert gateway.messages[-1].text == "24"
 
 
+def test_one_unfinished_old_message_does_not_stop_the_dropping(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(max_messages=10), ManualClock(START), journal)
+    slow = {"key": VALID_KEY, "number": "36301234567", "message": "slow", "callback": "6",
+            "callbackurl": "http://127.0.0.1:9/dlr"}  # fmt: skip
+    gateway.handle(slow)  # its callback is never answered below: it stays unfinished
+    for n in range(40):
+        gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": str(n)})
+        gateway.move_clock_to(START + 10 * (n + 1))
+        gateway.collect_due()  # the slow one's callback is handed out, never recorded
+    assert len(gateway.messages) <= 10
+    assert gateway.messages[0].text == "slow"
+    assert gateway.dropped + len(gateway.messages) == 41
+    kept = [state["id"] for state in journal.load().messages]
+    assert kept == [m.id for m in gateway.messages]  # the journal is pruned alike
+    journal.close()
+
+
+def test_refused_sends_are_capped_counted_and_cut_short(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(max_rejections=10), ManualClock(START), journal)
+    for n in range(25):
+        gateway.handle({"key": VALID_KEY, "number": "0630", "message": "x" * 500_000,
+                        "reference": str(n)})  # fmt: skip
+    assert len(gateway.rejections) <= 10
+    assert gateway.dropped_rejections + len(gateway.rejections) == 25
+    assert gateway.rejections[-1].params["reference"] == "24"
+    message = gateway.rejections[-1].params["message"]
+    assert len(message) < 1100 and message.endswith("… (499000 more characters)")
+    assert len(journal.load().rejections) == len(gateway.rejections)
+    journal.close()
+
+
 def test_export_a_journal_file(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.db")
     gateway = Gateway(GatewayConfig(), ManualClock(START), journal)

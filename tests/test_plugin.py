@@ -99,7 +99,7 @@ def test_an_unknown_marker_setting_fails_with_the_valid_ones(pytester: pytest.Py
     result.stdout.fnmatch_lines(
         [
             "*unknown setting 'langauge' (did you mean 'language'?); "
-            "valid: clock, keys, allowed_senders, *, max_messages, scenario"
+            "valid: clock, keys, allowed_senders, *, max_messages, max_rejections, scenario"
         ]
     )
 

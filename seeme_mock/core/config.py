@@ -301,6 +301,9 @@ class GatewayConfig:
         100_000, whole(1, 10**9), "messages kept in memory; the oldest finished ones go first",
         group="memory",
     )  # fmt: skip
+    max_rejections: int = setting(
+        10_000, whole(1, 10**9), "refused sends kept; the oldest go first", group="memory"
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)

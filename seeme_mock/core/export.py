@@ -3,6 +3,8 @@ export and the inspector page. Times are ISO 8601 in the gateway's time zone."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ from .gateway import Gateway
 from .records import Attempt, Callback, Message, Rejected
 from .status import status_text
 
-__all__ = ["iso_time", "journal_record", "message_record", "rejection_record"]
+__all__ = ["iso_time", "journal_chunks", "message_record", "rejection_record"]
 
 
 def iso_time(at: float, zone: ZoneInfo) -> str:
@@ -74,11 +76,22 @@ def rejection_record(rejected: Rejected, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def journal_record(gateway: Gateway) -> dict[str, Any]:
-    """Everything the gateway saw, for CI artifacts."""
-    zone = gateway.zone
-    return {
-        "generated_at": iso_time(gateway.clock.now(), zone),
-        "messages": [message_record(m, zone, gateway.config.language) for m in gateway.messages],
-        "rejections": [rejection_record(r, zone) for r in gateway.rejections],
-    }
+def journal_chunks(gateway: Gateway, batch: int = 500) -> Iterator[str]:
+    """Everything the gateway saw, for CI artifacts: one JSON document in pieces of
+    ``batch`` records, so a server can send it without stalling at 100k messages. The lists
+    are taken as they stand when it starts."""
+    zone, language = gateway.zone, gateway.config.language
+    messages, rejections = list(gateway.messages), list(gateway.rejections)
+    yield f'{{"generated_at":{json.dumps(iso_time(gateway.clock.now(), zone))},"messages":['
+    for start in range(0, len(messages), batch):
+        records = (message_record(m, zone, language) for m in messages[start : start + batch])
+        yield ("," if start else "") + ",".join(_dump(r) for r in records)
+    yield '],"rejections":['
+    for start in range(0, len(rejections), batch):
+        records = (rejection_record(r, zone) for r in rejections[start : start + batch])
+        yield ("," if start else "") + ",".join(_dump(r) for r in records)
+    yield "]}"
+
+
+def _dump(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))

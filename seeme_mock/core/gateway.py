@@ -58,6 +58,10 @@ class Journal(Protocol):
 
     def rejection_added(self, rejected: Rejected) -> None: ...
 
+    def messages_dropped(self, ids: list[int]) -> None: ...
+
+    def rejections_dropped(self, count: int) -> None: ...
+
     def clock_moved(self, now: float) -> None: ...
 
     def cleared(self) -> None: ...
@@ -70,6 +74,12 @@ class MemoryOnly:
         pass
 
     def rejection_added(self, rejected: Rejected) -> None:
+        pass
+
+    def messages_dropped(self, ids: list[int]) -> None:
+        pass
+
+    def rejections_dropped(self, count: int) -> None:
         pass
 
     def clock_moved(self, now: float) -> None:
@@ -87,8 +97,11 @@ class Gateway:
         self.dropped = 0
         """Finished messages forgotten to keep memory bounded (``max_messages``)."""
         self.rejections: list[Rejected] = []
+        self.dropped_rejections = 0
+        """Refused sends forgotten to keep memory bounded (``max_rejections``)."""
         self._ids = itertools.count(1)
         self._matched: dict[str, int] = {}
+        self._next_forget = 0
         self._mine: tuple[Scenario, ...] = ()
         self._scheduler = Scheduler(config.retry, self._changed)
         self._configure(config)
@@ -133,8 +146,7 @@ class Gateway:
             rejected = Rejected(
                 self.clock.now(), as_received(params), rejection.code, rejection.message
             )
-            self.rejections.append(rejected)
-            self.journal.rejection_added(rejected)
+            self._keep_rejection(rejected)
             return Answer(Reply.error(rejection), fmt, rejection.delay)
         return Answer(reply, fmt, delay)
 
@@ -233,17 +245,36 @@ class Gateway:
         """Keep ``message`` and schedule what it still has to do."""
         self.messages.append(message)
         self._scheduler.track(message)
-        if len(self.messages) > self.config.max_messages:
+        if len(self.messages) > max(self.config.max_messages, self._next_forget):
             self._forget_finished()
 
     def _forget_finished(self) -> None:
-        """Drop the oldest finished messages, a tenth of the cap at a time."""
-        keep_from = 0
+        """Drop the oldest finished messages, a tenth of the cap at a time; one that is not
+        finished stays, wherever it stands, and the rest are dropped around it."""
         excess = len(self.messages) - self.config.max_messages * 9 // 10
-        while keep_from < excess and self.messages[keep_from].finished:
-            keep_from += 1
-        del self.messages[:keep_from]
-        self.dropped += keep_from
+        dropped: list[int] = []
+        kept: list[Message] = []
+        for message in self.messages:
+            if len(dropped) < excess and message.finished:
+                dropped.append(message.id)
+            else:
+                kept.append(message)
+        if dropped:
+            self.messages = kept
+            self.dropped += len(dropped)
+            self.journal.messages_dropped(dropped)
+        # Too few finished to get under the cap: look again a tenth of the cap later, not
+        # on every send (each look reads every message).
+        self._next_forget = len(self.messages) + self.config.max_messages // 10
+
+    def _keep_rejection(self, rejected: Rejected) -> None:
+        self.rejections.append(rejected)
+        self.journal.rejection_added(rejected)
+        if len(self.rejections) > self.config.max_rejections:
+            count = len(self.rejections) - self.config.max_rejections * 9 // 10
+            del self.rejections[:count]
+            self.dropped_rejections += count
+            self.journal.rejections_dropped(count)
 
     def _changed(self, message: Message) -> None:
         self.journal.message_changed(message)

@@ -188,6 +188,10 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
+LONGEST_KEPT = 1000
+"""Characters kept of one parameter of a refused send: enough to see why it was refused."""
+
+
 def mask_key(key: str) -> str:
     """An API key as logs and records show it: its first and last 4 characters."""
     return f"{key[:4]}…{key[-4:]}" if len(key) > 12 else "…"
@@ -201,7 +205,9 @@ def as_received(params: Mapping[str, str]) -> dict[str, str]:
     for name, value in params.items():
         if name == "key":
             value = mask_key(value)
-        kept[printable(name)] = printable(value)
+        if len(value) > LONGEST_KEPT:
+            value = f"{value[:LONGEST_KEPT]}… ({len(value) - LONGEST_KEPT} more characters)"
+        kept[printable(name)[:LONGEST_KEPT]] = printable(value)
     return kept
 
 

@@ -3,6 +3,7 @@ from a test in any language. Described by :data:`~seeme_mock.server.openapi.OPEN
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from ..core.config import GATEWAY_SETTINGS
 from ..core.errors import ScenarioError
-from ..core.export import iso_time, journal_record, message_record
+from ..core.export import iso_time, journal_chunks, message_record
 from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
@@ -22,6 +23,7 @@ from ..core.scenario_files import parse_scenarios
 from ..core.settings import LONGEST_DELAY, Kind, seconds, whole
 from ..core.waits import explain_wait
 from .openapi import OPENAPI
+from .pausing import pausing
 from .runtime import Runtime
 
 __all__ = ["add_admin_routes"]
@@ -45,6 +47,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 _STATUS = whole(1, 10)
 _LIMIT = whole(1, 1_000_000)
+_OFFSET = whole(0, 10**9)
+_SCAN = 5000
+"""Messages looked at between two turns of the loop."""
+_RECORDS = 100
+"""Records built between two turns of the loop."""
 _ADVANCE = seconds(0.0, high=LONGEST_DELAY)
 _WAIT = seconds(0.0, high=3600.0)
 
@@ -106,6 +113,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
                 "messages": len(gw.messages),
                 "pending_callbacks": gw.count_pending_callbacks(),
                 "dropped_messages": gw.dropped,
+                "rejections": len(gw.rejections),
+                "dropped_rejections": gw.dropped_rejections,
             }
         )
 
@@ -114,16 +123,20 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         status = _query(request, "status", _STATUS, None)
         since, until = _time(request, "since"), _time(request, "until")
         limit = _query(request, "limit", _LIMIT, 100) or 100
+        offset = _query(request, "offset", _OFFSET, 0) or 0
         found = [
             m
-            for m in gateway().messages
+            async for m in pausing(gateway().messages, _SCAN)
             if number in (None, m.number)
             and reference in (None, m.reference)
             and status in (None, m.status)
             and (since is None or m.received_at >= since)
             and (until is None or m.received_at <= until)
         ]
-        return _json({"messages": [record(m) for m in found[-limit:]], "total": len(found)})
+        end = len(found) - offset
+        page = found[max(0, end - limit) : max(0, end)]
+        records = [record(m) async for m in pausing(page, _RECORDS)]
+        return _json({"messages": records, "total": len(found)})
 
     async def one_message(request: web.Request) -> web.Response:
         return _json(record(message_of(request)))
@@ -207,16 +220,22 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
             body["explanation"] = explain_wait(reference, codes, found, timeout, gw.clock.manual)
         return _json(body, status=200 if delivered else 408)
 
-    async def export(request: web.Request) -> web.Response:
-        return _json(journal_record(gateway()))
+    async def export(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8"})
+        await response.prepare(request)
+        for chunk in journal_chunks(gateway()):
+            await response.write(chunk.encode())
+            await asyncio.sleep(0)  # sends go on between the pieces
+        await response.write_eof()
+        return response
 
     async def openapi(request: web.Request) -> web.Response:
         return _json(OPENAPI)
 
     def guarded(handler: Handler) -> Handler:
-        async def run(request: web.Request) -> web.Response:
+        async def run(request: web.Request) -> web.StreamResponse:
             try:
-                response: web.Response = await handler(request)
+                response: web.StreamResponse = await handler(request)
                 return response
             except _BadRequest as exc:
                 return _json({"error": str(exc), **exc.extra}, status=exc.status)

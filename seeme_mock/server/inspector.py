@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiohttp import web
 from ..core.export import message_record
 from ..core.gateway import Gateway
 from ..core.scenario import FINAL_CODES
+from .pausing import pausing
 from .runtime import Runtime
 
 __all__ = ["PAGE_HEADERS", "add_inspector_route"]
@@ -87,23 +89,48 @@ def _row(record: dict[str, Any]) -> str:
     )
 
 
-def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
+ROWS = 500
+"""Messages the page lists, newest first: rendering stays fast at 100k messages."""
+
+
+async def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
+    """The page; it lets sends go on every few hundred messages it looks at."""
     needle = query.strip().lower()
-    records = [
-        message_record(m, gateway.zone, gateway.config.language)
-        for m in reversed(gateway.messages)
-        if not needle
-        or needle in f"{m.number} {m.reference} {m.text} {m.sender} {m.scenario.name}".lower()
-    ]
-    rows = "".join(_row(r) for r in records[:500]) or (
-        '<tr><td colspan="9" class="empty">No messages yet. Send one to '
-        "<code>/gateway</code>.</td></tr>"
-    )
-    failed = sum(1 for m in gateway.messages for c in m.callbacks for a in c.attempts if not a.ok)
+    shown: list[str] = []
+    matched = failed = pending = 0
+    async for m in pausing(reversed(gateway.messages), 2000):
+        pending += len(m.outbox)
+        failed += sum(1 for c in m.callbacks for a in c.attempts if not a.ok)
+        if needle and needle not in (
+            f"{m.number} {m.reference} {m.text} {m.sender} {m.scenario.name}".lower()
+        ):
+            continue
+        matched += 1
+        if len(shown) < ROWS:
+            shown.append(_row(message_record(m, gateway.zone, gateway.config.language)))
+            if len(shown) % 50 == 0:
+                await asyncio.sleep(0)
+    if shown:
+        rows = "".join(shown)
+    elif gateway.messages:
+        rows = '<tr><td colspan="9" class="empty">No message matches the filter.</td></tr>'
+    else:
+        rows = (
+            '<tr><td colspan="9" class="empty">No messages yet. Send one to '
+            "<code>/gateway</code>.</td></tr>"
+        )
+    more = f" · showing the newest {ROWS} of {matched} that match" if matched > ROWS else ""
     summary = (
         f"{len(gateway.messages)} messages · {len(gateway.rejections)} refused sends · "
-        f"{failed} failed callback attempts · {gateway.count_pending_callbacks()} callbacks pending"
+        f"{failed} failed callback attempts · {pending} "
+        f"callback{'' if pending == 1 else 's'} pending"
         + (f" · {gateway.dropped} old messages dropped" if gateway.dropped else "")
+        + (
+            f" · {gateway.dropped_rejections} old refused sends dropped"
+            if gateway.dropped_rejections
+            else ""
+        )
+        + more
     )
     meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
     return f"""<!doctype html>
@@ -122,7 +149,7 @@ def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
 
 def add_inspector_route(app: web.Application, runtime: Runtime) -> None:
     async def page(request: web.Request) -> web.Response:
-        html = render_page(
+        html = await render_page(
             runtime.gateway, request.query.get("q", ""), request.query.get("refresh") != "0"
         )
         return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)

@@ -78,6 +78,15 @@ class SqliteJournal:
             "INSERT INTO rejections (state) VALUES (?)", (json.dumps(state, separators=(",", ":")),)
         )
 
+    def messages_dropped(self, ids: list[int]) -> None:
+        self._db.executemany("DELETE FROM messages WHERE id = ?", ((i,) for i in ids))
+
+    def rejections_dropped(self, count: int) -> None:
+        self._db.execute(
+            "DELETE FROM rejections WHERE id IN (SELECT id FROM rejections ORDER BY id LIMIT ?)",
+            (count,),
+        )
+
     def clock_moved(self, now: float) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (repr(now),)

@@ -54,6 +54,11 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "integer",
                 "description": "finished messages forgotten to stay under --max-messages",
             },
+            "rejections": {"type": "integer", "description": "refused sends kept"},
+            "dropped_rejections": {
+                "type": "integer",
+                "description": "refused sends forgotten to stay under --max-rejections",
+            },
         }
     ),
     "Attempt": _object(
@@ -179,7 +184,16 @@ OPENAPI: dict[str, Any] = {
                     _query("status", _CODE, "current status code"),
                     _query("since", {"type": "string"}, "Unix seconds or ISO 8601"),
                     _query("until", {"type": "string"}, "Unix seconds or ISO 8601"),
-                    _query("limit", {"type": "integer", "default": 100}, "at most this many"),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 100},
+                        "at most this many, the newest",
+                    ),
+                    _query(
+                        "offset",
+                        {"type": "integer", "minimum": 0, "default": 0},
+                        "skip this many of the newest first (the next page back)",
+                    ),
                 ],
                 "responses": {"200": _answer("MessageList", "The messages."), **_ERRORS},
             }
