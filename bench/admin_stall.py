@@ -3,9 +3,10 @@
     python bench/admin_stall.py [MESSAGES]
 
 Fills a manual-clock `seeme-mock serve` (its own process) with MESSAGES accepted sends
-(default 100000, no callbacks), then measures each send's answer time while nothing else runs (the peer) and while the
-page, GET /__admin/messages and GET /__admin/journal are fetched over and over. Prints
-the median and worst send latency of both runs, and how long each admin call took.
+(default 100000, no callbacks), then measures each send's answer time while nothing else
+runs (the peer) and while the page, GET /__admin/messages and GET /__admin/journal are
+fetched over and over. Prints the median and worst send latency of both runs, and how long
+each admin call took.
 """
 
 from __future__ import annotations
