@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -146,6 +147,7 @@ async def _serve(server: MockServer) -> None:
     # under load (measured with bench/compare.sh: sends/s fell from 1,695 to 1,612 over 52k
     # messages; with these thresholds it held at about 1,810): collect less often.
     gc.set_threshold(50_000, 50, 1000)
+    _raise_file_limit()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -163,6 +165,19 @@ async def _serve(server: MockServer) -> None:
     await stop.wait()
     pending = await server.stop()
     print(f"seeme-mock stopped; {pending} callbacks were still pending", flush=True)
+
+
+def _raise_file_limit() -> None:
+    """Many SUT connections and callback lanes at once need file descriptors: take the
+    hard limit the system allows instead of the soft default (often 1,024)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _tls(options: ServeOptions) -> ssl.SSLContext | None:

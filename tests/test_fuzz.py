@@ -1,0 +1,129 @@
+"""Fuzzing over real sockets: whatever reaches /gateway gets SeeMe's kind of answer, and
+whatever reaches the admin API gets an answer its OpenAPI document describes; the server
+never answers 500 and never records an internal error.
+
+Callbacks may only go to the discard port on loopback (``callback_allow``), so no fuzzed
+send makes the mock reach any other address.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote_from_bytes
+
+import httpx
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import START, VALID_KEY
+from seeme_mock import GatewayConfig, ManualClock, MockServer, SeemeMock
+from seeme_mock.server.openapi import OPENAPI
+
+FUZZ = settings(
+    max_examples=100, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)  # fmt: skip
+
+NAMES = ["key", "number", "message", "sender", "reference", "callback", "callbackurl",
+         "format", "method", "ip"]  # fmt: skip
+VALUES = st.one_of(
+    st.sampled_from([VALID_KEY, "36301234567", "json", "xml", "string", "text", "all", "4,6",
+                     "balance", "setip", "127.0.0.1", "http://127.0.0.1:9/dlr", ""]),
+    st.text(max_size=40),
+    st.binary(max_size=40).map(lambda raw: raw.decode("latin-1")),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fuzzed() -> Iterator[SeemeMock]:
+    config = GatewayConfig(callback_allow=frozenset({"127.0.0.1:9"}))
+    mock = SeemeMock.over(MockServer(config, clock=ManualClock(START))).start()
+    yield mock
+    mock.stop()
+    mock.check()
+
+
+def _query(pairs: list[tuple[str, str]]) -> str:
+    return "&".join(
+        f"{quote_from_bytes(n.encode('latin-1', 'replace'))}="
+        f"{quote_from_bytes(v.encode('latin-1', 'replace'))}"
+        for n, v in pairs
+    )
+
+
+@FUZZ
+@given(
+    pairs=st.lists(st.tuples(st.one_of(st.sampled_from(NAMES), st.text(max_size=8)), VALUES),
+                   max_size=8),
+    post=st.booleans(),
+)  # fmt: skip
+def test_every_send_gets_seemes_kind_of_answer(
+    fuzzed: SeemeMock, pairs: list[tuple[str, str]], post: bool
+) -> None:
+    query = _query(pairs)
+    if post:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        answer = httpx.post(fuzzed.url + "/gateway", content=query.encode(), headers=form)
+    else:
+        answer = httpx.get(fuzzed.url + "/gateway?" + query)
+    assert answer.status_code == 200, answer.text
+    kind = answer.headers["content-type"]
+    if kind.startswith("application/json"):
+        fields = json.loads(answer.text)
+    elif kind.startswith("application/xml"):
+        fields = {child.tag: child.text for child in ET.fromstring(answer.content)}
+    else:
+        fields = dict(httpx.QueryParams(answer.text))
+    assert fields["result"] in ("OK", "ERR"), fields
+    fuzzed.check()
+
+
+OPERATIONS = [
+    (path, method, operation)
+    for path, item in OPENAPI["paths"].items()
+    for method, operation in item.items()
+    if "{id}" not in path and path != "/__admin/reset"
+]
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "nan", "inf", "-inf", "1e308", "5e16", "0", "-1", "x"]),
+)
+
+
+@st.composite
+def admin_calls(draw: st.DrawFn) -> tuple[str, str, dict[str, str], Any]:
+    path, method, operation = draw(st.sampled_from(OPERATIONS))
+    params = {}
+    for parameter in operation.get("parameters", []):
+        if draw(st.booleans()):
+            schema = parameter["schema"]
+            numeric = schema.get("type") in ("integer", "number")
+            params[parameter["name"]] = draw(
+                NUMBERS if numeric else st.text(string.printable, max_size=20)
+            )
+    return path, method, params, operation
+
+
+@FUZZ
+@given(call=admin_calls(), body=st.one_of(st.text(max_size=200), st.binary(max_size=200)))
+def test_every_admin_answer_is_one_the_document_describes(
+    fuzzed: SeemeMock, call: tuple[str, str, dict[str, str], Any], body: str | bytes
+) -> None:
+    path, method, params, operation = call
+    content = body if method in ("post", "put") else None
+    answer = httpx.request(method.upper(), fuzzed.url + path, params=params, content=content,
+                           timeout=30)  # fmt: skip
+    assert str(answer.status_code) in operation["responses"], (answer.status_code, answer.text)
+    described = operation["responses"][str(answer.status_code)]
+    if "content" in described:
+        schema = {**described["content"]["application/json"]["schema"], **OPENAPI}
+        jsonschema.validate(answer.json(), schema, cls=jsonschema.Draft202012Validator)
+    assert httpx.get(fuzzed.url + "/__admin/health").status_code == 200
+    fuzzed.check()
