@@ -26,23 +26,35 @@ def arrived(httpserver: HTTPServer) -> Counter[tuple[str, str]]:
     return Counter((r.args["reference"], r.args["code"]) for r, _ in httpserver.log)
 
 
-def test_kill_9_and_restart_loses_no_callback(
+KILLS = 5
+
+
+def test_kill_9_again_and_again_loses_no_callback(
     tmp_path: Path, httpserver: HTTPServer, serve_process: Callable[..., ServeProcess]
 ) -> None:
+    """Five kill -9s while callbacks are due, on wire and waiting; at least once each."""
     httpserver.expect_request("/dlr").respond_with_data("")
-    journal = str(tmp_path / "journal.db")
-    first = serve_process("--quiet", "--journal", journal, "--delays", "0.5,1.5,2.5")
-    send_many(first.url, httpserver.url_for("/dlr"), 100)
-    wait_for("the first callbacks", lambda: len(arrived(httpserver)) > 0)
-    first.kill()
-    before = sum(arrived(httpserver).values())
-    second = serve_process("--quiet", "--journal", journal, "--delays", "0.5,1.5,2.5")
+    serve = ("--quiet", "--journal", str(tmp_path / "journal.db"), "--delays", "0.3,0.9,1.5")
+    server = serve_process(*serve)
+    send_many(server.url, httpserver.url_for("/dlr"), 100)
+    seen: list[int] = []
+    for _ in range(KILLS):
+        count = len(httpserver.log)
+
+        def more(count: int = count) -> bool:
+            return len(httpserver.log) > count
+
+        wait_for("more callbacks", more)
+        server.kill()
+        seen.append(len(httpserver.log))
+        server = serve_process(*serve)
     wait_for("300 callbacks", lambda: len(arrived(httpserver)) >= 300)
     got = arrived(httpserver)
     expected = {(f"m{n}", code) for n in range(100) for code in ("3", "4", "6")}
     assert set(got) == expected, f"missing: {sorted(expected - set(got))[:10]}"
-    assert before < 300  # the kill really cut progressions short
-    assert "0 callbacks were still pending" in second.stop()
+    assert seen[0] < 300  # the kills really cut progressions short
+    assert "0 callbacks were still pending" in server.stop()
+    print(f"{KILLS} kills, {sum(got.values()) - 300} callbacks sent twice (at least once)")
 
 
 def test_manual_clock_restart_keeps_virtual_time(
