@@ -21,18 +21,19 @@ from seeme_mock.server.journal import SqliteJournal
 
 def test_a_token_guards_the_admin_api_and_the_page_but_never_sends(serve: Serve) -> None:
     server = serve(admin=AdminAccess(token="s3cret"))
-    assert httpx.get(server.url + "/__admin/health").status_code == 401
+    assert httpx.get(server.url + "/__admin/messages").status_code == 401
     assert httpx.post(server.url + "/__admin/reset").status_code == 401
     assert httpx.get(server.url + "/").status_code == 401
     bearer = {"Authorization": "Bearer s3cret"}
-    assert httpx.get(server.url + "/__admin/health", headers=bearer).status_code == 200
+    assert httpx.get(server.url + "/__admin/messages", headers=bearer).status_code == 200
     wrong = {"Authorization": "Bearer s3cre"}
-    assert httpx.get(server.url + "/__admin/health", headers=wrong).status_code == 401
+    assert httpx.get(server.url + "/__admin/messages", headers=wrong).status_code == 401
+    assert httpx.get(server.url + "/__admin/health").status_code == 200  # health checks
     with httpx.Client(base_url=server.url) as browser:  # the page takes it once, then a cookie
         first = browser.get("/", params={"token": "s3cret"})
         assert first.status_code == 200 and "HttpOnly" in first.headers["set-cookie"]
         assert browser.get("/").status_code == 200
-        assert browser.get("/__admin/health").status_code == 200
+        assert browser.get("/__admin/journal").status_code == 200
     assert send(server.url)["result"] == "OK"  # SeeMe authenticates sends by key
 
 
@@ -66,17 +67,27 @@ def test_another_origin_cannot_change_the_server(serve: Serve) -> None:
 
 
 def test_serve_bound_beyond_loopback_makes_up_a_token(
-    serve_process: Callable[..., ServeProcess],
+    serve_process: Callable[..., ServeProcess], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve_process("--host", "0.0.0.0", "--quiet")
     [said] = [line for line in server.preamble if "admin token" in line]
     token = said.split()[3]
-    assert httpx.get(server.url + "/__admin/health").status_code == 401
+    assert httpx.get(server.url + "/__admin/scenarios").status_code == 401
     bearer = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(server.url + "/__admin/health", headers=bearer).status_code == 200
+    assert httpx.get(server.url + "/__admin/scenarios", headers=bearer).status_code == 200
+    given = serve_process("--host", "0.0.0.0", "--quiet", "--admin-token", "mine")
+    assert given.preamble == []
+    mine = {"Authorization": "Bearer mine"}
+    assert httpx.get(given.url + "/__admin/scenarios", headers=mine).status_code == 200
+    monkeypatch.setenv("SEEME_MOCK_ADMIN_TOKEN", "from-env")
+    from_env = serve_process("--quiet")  # on loopback too, once a token is given
+    env = {"Authorization": "Bearer from-env"}
+    assert httpx.get(from_env.url + "/__admin/scenarios").status_code == 401
+    assert httpx.get(from_env.url + "/__admin/scenarios", headers=env).status_code == 200
+    monkeypatch.delenv("SEEME_MOCK_ADMIN_TOKEN")
     open_ = serve_process("--host", "0.0.0.0", "--admin-open", "--quiet")
     assert open_.preamble == []
-    assert httpx.get(open_.url + "/__admin/health").status_code == 200
+    assert httpx.get(open_.url + "/__admin/scenarios").status_code == 200
 
 
 def test_callbacks_go_only_where_allowed(serve: Serve, httpserver: HTTPServer) -> None:

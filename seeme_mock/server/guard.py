@@ -2,7 +2,8 @@
 authenticates sends by key, so the send endpoint stays open as SeeMe's is).
 
 - A token, when set: ``Authorization: Bearer TOKEN``, or a cookie the page gets once from
-  ``/?token=TOKEN``; else 401.
+  ``/?token=TOKEN``; else 401. ``/__admin/health`` needs none (it tells counts only), so a
+  container's health check works without the token.
 - Bound to loopback: the Host must be a loopback name or address (or one allowed by
   name), else 403; a web page cannot reach the admin API through DNS rebinding.
 - A request that changes state and carries an Origin must come from this server's own
@@ -20,9 +21,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-__all__ = ["TOKEN_COOKIE", "AdminAccess", "admin_guard", "is_loopback"]
+__all__ = ["HEALTH", "TOKEN_COOKIE", "AdminAccess", "admin_guard", "is_loopback"]
 
 TOKEN_COOKIE = "seeme_mock_token"
+HEALTH = "/__admin/health"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,7 +74,7 @@ def admin_guard(access: AdminAccess) -> Middleware:
         foreign = origin is not None and urlsplit(origin).netloc.lower() != request.host.lower()
         if foreign and request.method not in _SAFE_METHODS:
             return _deny(403, f"a request from {origin!r} may not change this server")
-        if access.token is None:
+        if access.token is None or request.path == HEALTH:
             return await handler(request)
         given = request.query.get("token") if request.path == "/" else None
         presented = given or _bearer(request) or request.cookies.get(TOKEN_COOKIE, "")
