@@ -294,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=options.connections,
         max_backlog=options.max_backlog,
         journal=journal,
+        header_timeout=options.header_timeout,
     )
     try:
         import uvloop

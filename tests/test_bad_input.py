@@ -124,3 +124,14 @@ def test_malformed_http_is_one_line_each_even_for_a_real_process(
     assert "Traceback" not in out
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) <= 11, lines  # at most one per bad request, and the "stopped" line
+
+
+def test_a_client_whose_headers_never_end_is_let_go(serve: Serve) -> None:
+    server = serve(header_timeout=0.3, manual=False)
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slowloris:
+        slowloris.sendall(b"GET /gateway HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: b\r\n")
+        assert slowloris.recv(1024) == b""  # closed by the server, not by our timeout
+    slow_answer = httpx.get(server.url + "/__admin/wait", params={"timeout": 0.6})
+    assert slow_answer.status_code == 408  # 0.6 s of real waiting: a long poll is no slow client
+    assert send(server.url)["result"] == "OK"

@@ -14,6 +14,7 @@ from .guard import AdminAccess, is_loopback
 from .journal import SqliteJournal
 from .runtime import Runtime
 from .sender import CallbackSender
+from .slow_clients import HEADER_TIMEOUT, HeaderDeadlineSite
 
 __all__ = ["KEEPALIVE", "MockServer"]
 
@@ -37,6 +38,7 @@ class MockServer(Runtime):
         sender: CallbackSender | None = None,
         journal: SqliteJournal | None = None,
         admin: AdminAccess | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         super().__init__(
             config,
@@ -50,6 +52,7 @@ class MockServer(Runtime):
         self.port = port
         self.ssl_context = ssl_context
         self.admin = admin or AdminAccess(loopback=is_loopback(host))
+        self.header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
 
     @property
@@ -72,7 +75,9 @@ class MockServer(Runtime):
         await self._runner.setup()
         sock = socket.create_server((self.host, self.port), family=_family(self.host))
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
+        site = HeaderDeadlineSite(self._runner, sock, ssl_context=self.ssl_context)
+        site.header_timeout = self.header_timeout
+        await site.start()
         self.start_sending()
 
     async def stop(self) -> int:

@@ -14,6 +14,7 @@ from ..core.settings import (
     choice,
     flag,
     many,
+    seconds,
     setting,
     settings_of,
     whole,
@@ -57,6 +58,11 @@ class ServeOptions:
         frozenset(), many(Kind(str, metavar="NAME")),
         "Host names the admin API answers besides loopback ones (e.g. a compose service)",
         group="admin", flag="--allowed-host", repeatable=True,
+    )  # fmt: skip
+    header_timeout: float = setting(
+        10.0, seconds(0.0, above=True, high=3600.0),
+        "seconds a client has to finish a request's headers once it started (slowloris)",
+        group="network",
     )  # fmt: skip
     clock: ClockKind = setting(
         "real", choice(("real", "manual")),

@@ -1,0 +1,108 @@
+"""A client must finish sending a request's headers within ``HEADER_TIMEOUT`` of its first
+byte, or its connection is closed: a slowloris client, one header line a minute, cannot
+hold a connection (and a file descriptor) for ever. Idle keep-alive connections are
+aiohttp's ``keepalive_timeout``; a slow *answer* (a long poll, a scenario's slow send) is
+not limited here: once its headers are in, a request takes as long as it takes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from aiohttp import web
+
+__all__ = ["HEADER_TIMEOUT", "HeaderDeadline", "HeaderDeadlineSite"]
+
+HEADER_TIMEOUT = 10.0
+_END = b"\r\n\r\n"
+
+
+class _Watched:
+    """The transport as the HTTP handler sees it: writing an answer means the next bytes
+    that arrive start a new request."""
+
+    def __init__(self, transport: asyncio.Transport, owner: HeaderDeadline) -> None:
+        self._transport = transport
+        self._owner = owner
+
+    def write(self, data: Any) -> None:
+        self._owner.answered()
+        self._transport.write(data)
+
+    def writelines(self, lines: Any) -> None:
+        self._owner.answered()
+        self._transport.writelines(lines)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HeaderDeadline(asyncio.Protocol):
+    def __init__(self, inner: asyncio.Protocol, seconds: float = HEADER_TIMEOUT) -> None:
+        self._inner = inner
+        self._seconds = seconds
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._waiting = True
+        self._tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+        self._inner.connection_made(_Watched(self._transport, self))  # type: ignore[arg-type]
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiting:
+            seen = self._tail + data
+            if _END in seen:
+                self._waiting = False
+                self._disarm()
+            else:
+                self._tail = seen[-3:]
+                if self._timer is None:
+                    loop = asyncio.get_running_loop()
+                    self._timer = loop.call_later(self._seconds, self._too_slow)
+        self._inner.data_received(data)
+
+    def answered(self) -> None:
+        self._waiting, self._tail = True, b""
+
+    def _too_slow(self) -> None:
+        self._timer = None
+        if self._transport is not None:
+            self._transport.close()
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self._inner.connection_lost(exc)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+class HeaderDeadlineSite(web.SockSite):
+    """aiohttp's SockSite with each connection's protocol wrapped in a HeaderDeadline."""
+
+    header_timeout = HEADER_TIMEOUT
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        self._server = await loop.create_server(
+            lambda: HeaderDeadline(server(), self.header_timeout),
+            sock=self._sock,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+        )
