@@ -26,7 +26,7 @@ from seeme_mock import GatewayConfig, ManualClock, MockServer, SeemeMock
 from seeme_mock.server.openapi import OPENAPI
 
 FUZZ = settings(
-    max_examples=100, deadline=None, derandomize=True,
+    max_examples=300, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )  # fmt: skip
 
@@ -64,14 +64,14 @@ def _query(pairs: list[tuple[str, str]]) -> str:
     post=st.booleans(),
 )  # fmt: skip
 def test_every_send_gets_seemes_kind_of_answer(
-    fuzzed: SeemeMock, pairs: list[tuple[str, str]], post: bool
+    fuzzed: SeemeMock, client: httpx.Client, pairs: list[tuple[str, str]], post: bool
 ) -> None:
     query = _query(pairs)
     if post:
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        answer = httpx.post(fuzzed.url + "/gateway", content=query.encode(), headers=form)
+        answer = client.post(fuzzed.url + "/gateway", content=query.encode(), headers=form)
     else:
-        answer = httpx.get(fuzzed.url + "/gateway?" + query)
+        answer = client.get(fuzzed.url + "/gateway?" + query)
     assert answer.status_code == 200, answer.text
     kind = answer.headers["content-type"]
     if kind.startswith("application/json"):
@@ -114,16 +114,18 @@ def admin_calls(draw: st.DrawFn) -> tuple[str, str, dict[str, str], Any]:
 @FUZZ
 @given(call=admin_calls(), body=st.one_of(st.text(max_size=200), st.binary(max_size=200)))
 def test_every_admin_answer_is_one_the_document_describes(
-    fuzzed: SeemeMock, call: tuple[str, str, dict[str, str], Any], body: str | bytes
+    fuzzed: SeemeMock,
+    client: httpx.Client,
+    call: tuple[str, str, dict[str, str], Any],
+    body: str | bytes,
 ) -> None:
     path, method, params, operation = call
     content = body if method in ("post", "put") else None
-    answer = httpx.request(method.upper(), fuzzed.url + path, params=params, content=content,
-                           timeout=30)  # fmt: skip
+    answer = client.request(method.upper(), fuzzed.url + path, params=params, content=content)
     assert str(answer.status_code) in operation["responses"], (answer.status_code, answer.text)
     described = operation["responses"][str(answer.status_code)]
     if "content" in described:
         schema = {**described["content"]["application/json"]["schema"], **OPENAPI}
         jsonschema.validate(answer.json(), schema, cls=jsonschema.Draft202012Validator)
-    assert httpx.get(fuzzed.url + "/__admin/health").status_code == 200
+    assert client.get(fuzzed.url + "/__admin/health").status_code == 200
     fuzzed.check()
