@@ -136,8 +136,8 @@ def _values(args: argparse.Namespace, settings: Sequence[Setting]) -> dict[str, 
                 continue
             if setting.name == "scenarios":
                 value = load_scenario_files(value)
-            else:
-                value = frozenset().union(*value)
+            else:  # each flag gave a frozenset or a tuple: one of the same kind, in order
+                value = type(value[0])(item for given in value for item in given)
         values[setting.name] = value
     return values
 
@@ -231,7 +231,7 @@ def _export(args: argparse.Namespace) -> int:
         saved = journal.load()
         journal.close()
         gateway = Gateway(GatewayConfig(max_messages=len(saved.messages) + 1), RealClock())
-        gateway.restore(saved.messages, saved.rejections)
+        gateway.restore(saved.messages, saved.rejections, saved.inbound)
         data = "".join(journal_chunks(gateway)).encode()
     if args.output:
         args.output.write_bytes(data)

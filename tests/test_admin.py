@@ -162,7 +162,7 @@ def test_scenarios_at_runtime(admin: Admin, httpserver: HTTPServer) -> None:
         "error": "the scenarios are invalid",
         "problems": [
             "request body:2:1: unknown key 'code' in [scenario]; known: name, priority, match, "
-            "progression, steps, branch, send, callback, faults"
+            "progression, steps, branch, send, callback, faults, reply"
         ],
     }
     body = admin.call("PUT", "/__admin/scenarios", content='[[scenario]]\nname = "x"\n')

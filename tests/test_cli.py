@@ -51,7 +51,10 @@ def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
             "--timezone: unknown time zone 'Mars/Olympus'; use an IANA",
         ),
         (["--encoding", "koi8-r"], "--encoding: 'koi8-r' is not one of iso-8859-2"),
-        (["--allow-ip", "192.0.2.1", "--allow-ip", "local"], "--allow-ip: 'local' is not an IP"),
+        (
+            ["--allow-ip", "192.0.2.1", "--allow-ip", "local"],
+            "--allow-ip: 'local' is not an address, CIDR range or FIRST-LAST",
+        ),
         (["--sender", "Far-too-long-ID"], "--sender: 'Far-too-long-ID' is not a sender ID"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",

@@ -31,7 +31,7 @@ def run(
         clock.move_to(due)
         for dispatch in gw.collect_due():
             urls.append(dispatch.url)
-            gw.record(dispatch.callback, answer(dispatch.url))
+            gw.record(dispatch.delivery, answer(dispatch.url))
     return urls
 
 

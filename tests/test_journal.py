@@ -84,7 +84,7 @@ def test_retries_resume_where_they_stood(tmp_path: Path) -> None:
     for at in (3, 7):  # the status at 3 s, the first retry 4 s later
         gateway.move_clock_to(START + at)
         [dispatch] = gateway.collect_due()
-        gateway.record(dispatch.callback, Attempt(START + at, 500, "HTTP 500", 0.01))
+        gateway.record(dispatch.delivery, Attempt(START + at, 500, "HTTP 500", 0.01))
     journal.close()
 
     reopened = SqliteJournal(tmp_path / "j.db")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["check_pattern", "permits"]
+__all__ = ["check_ip_range", "check_pattern", "ip_allowed", "permits"]
 
 _HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
 
@@ -83,3 +83,43 @@ def permits(url: str, patterns: Iterable[str]) -> bool:
     except ValueError:
         return False
     return any(rule.permits(host, port) for rule in _rules(allowed))
+
+
+# -- client addresses -------------------------------------------------------------------
+
+
+def _range(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
+    """(address,), (first, last) or (network address, broadcast) for CIDR."""
+    text = text.strip()
+    if "/" in text:
+        network = ipaddress.ip_network(text, strict=False)
+        return network.network_address, network.broadcast_address
+    if "-" in text:
+        first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
+        if first.version != last.version or first > last:  # type: ignore[operator]
+            raise ValueError(text)
+        return first, last
+    return (ipaddress.ip_address(text),)
+
+
+def check_ip_range(value: str) -> None:
+    try:
+        _range(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an address, CIDR range or FIRST-LAST range like 192.0.2.10, "
+            "192.0.2.0/24 or 0.0.0.0-255.255.255.255"
+        ) from None
+
+
+def ip_allowed(ip: str, ranges: Iterable[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for text in ranges:
+        bounds = _range(text)
+        first, last = bounds[0], bounds[-1]
+        if first.version == address.version and first <= address <= last:  # type: ignore[operator]
+            return True
+    return False

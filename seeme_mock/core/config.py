@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import ipaddress
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .allow import check_pattern
+from .allow import check_ip_range, check_pattern
 from .callback import ENCODINGS
 from .errors import ConfigError
+from .inbox import check_number, check_prefix
 from .protocol import SENDER_ID, Format, Rejection, is_http_url, parse_callback_codes
 from .scenario import PROGRESSIONS, Scenario, Step
 from .scenario_files import load_scenario_files
@@ -147,11 +148,13 @@ def _check_encoding(value: str) -> None:
         raise ValueError(f"{value!r} is not one of {', '.join(ENCODINGS)}")
 
 
-def _check_ip(value: str) -> None:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address like 192.0.2.10") from None
+def _check_header(value: str) -> None:
+    name, sep, text = value.partition(":")
+    if not sep or not _TOKEN.fullmatch(name.strip()) or not text.strip().isprintable():
+        raise ValueError(f"{value!r} is not a header like 'X-Forwarded-For: 80.249.169.123'")
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _check_sender(value: str) -> None:
@@ -230,8 +233,9 @@ class GatewayConfig:
         group="account", flag="--sender", repeatable=True,
     )  # fmt: skip
     allowed_ips: frozenset[str] = setting(
-        frozenset(), many(Kind(str, _check_ip, metavar="IP")),
-        "only these client addresses may send (method=setip adds more); none: all may",
+        frozenset(), many(Kind(str, check_ip_range, metavar="IP")),
+        "only these client addresses may send: an address, a CIDR range or FIRST-LAST "
+        "(method=setip adds more); none: all may",
         group="account", flag="--allow-ip", repeatable=True,
     )  # fmt: skip
     balance: Decimal = setting(
@@ -256,6 +260,12 @@ class GatewayConfig:
         "callbacks may go only to these: host, host:port, *.suffix or CIDR; a send naming "
         "another callbackurl gets code 17; none: anywhere",
         group="callbacks", repeatable=True,
+    )  # fmt: skip
+    callback_headers: tuple[str, ...] = setting(
+        (), many(Kind(str, _check_header, metavar="'NAME: VALUE'"), ordered=True),
+        "headers added to every callback and inbox forward, e.g. 'X-Forwarded-For: "
+        "80.249.169.123' (SeeMe's address) for a SUT behind a proxy",
+        group="callbacks", flag="--callback-header", repeatable=True,
     )  # fmt: skip
     callback_codes: frozenset[int] = setting(
         frozenset(), CODES,
@@ -285,6 +295,31 @@ class GatewayConfig:
         group="callbacks", flag="--no-mccmnc",
     )  # fmt: skip
     retry: RetryPolicy = nested(RetryPolicy)
+    inbox_url: str | None = setting(
+        None, URL, "where inbound SMS (replies) are forwarded: the account's SMS Inbox URL",
+        group="inbox",
+    )  # fmt: skip
+    inbox_numbers: tuple[str, ...] = setting(
+        (), many(Kind(str, check_number, metavar="NUMBER"), ordered=True),
+        "the account's dedicated inbox numbers; the first is where injected SMS go",
+        group="inbox", flag="--inbox-number", repeatable=True,
+    )  # fmt: skip
+    inbox_prefixes: tuple[str, ...] = setting(
+        (), many(Kind(str, check_prefix, metavar="KEYWORD@NUMBER"), ordered=True),
+        "a shared number and this account's keyword on it: SMS to it that start with the "
+        "keyword are the account's",
+        group="inbox", flag="--inbox-prefix", repeatable=True,
+    )  # fmt: skip
+    inbox_encoding: str = setting(
+        "utf-8", ENCODING, "charset of the percent-encoded text of a forward (a guess)",
+        group="inbox",
+    )  # fmt: skip
+    inbox_attempts: int = setting(
+        1, whole(1, 100),
+        "attempts per forward, with the callbacks' backoff (1: no retries; SeeMe's are not "
+        "documented)",
+        group="inbox",
+    )  # fmt: skip
     scenarios: tuple[Scenario, ...] = setting(
         (), SCENARIOS, "scenario files or folders, in precedence order",
         group="scenarios", repeatable=True,

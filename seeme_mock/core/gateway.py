@@ -9,7 +9,6 @@ through :meth:`Gateway.record`. Time comes from the injected clock.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -19,14 +18,16 @@ from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from .allow import check_ip_range, ip_allowed
 from .callback import CallbackParams, callback_url, encode_callback_query
 from .clock import Clock, ManualClock
 from .config import GatewayConfig
 from .errors import ClockError
-from .journal_state import message_from_state, rejection_from_state
+from .inbox import check_number, forward_query, parse_prefix, unroutable
+from .journal_state import inbound_from_state, message_from_state, rejection_from_state
 from .magic import MAGIC_NUMBERS
 from .protocol import Format, Rejection, Reply, as_received
-from .records import Attempt, Callback, Message, Rejected
+from .records import Attempt, Callback, Delivery, Forward, Inbound, Message, Rejected
 from .scenario import Branch, Scenario
 from .scheduler import Scheduler
 from .send_rules import accept_send, accepted_reply, authenticate, balance_reply, required
@@ -44,10 +45,12 @@ class Answer(NamedTuple):
 
 
 class Dispatch(NamedTuple):
-    """A callback to send now, to this exact URL."""
+    """A callback or an inbound forward to send now, to this exact URL, with these extra
+    headers (``callback_headers``)."""
 
-    callback: Callback
+    delivery: Delivery
     url: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Journal(Protocol):
@@ -57,6 +60,8 @@ class Journal(Protocol):
     def message_changed(self, message: Message) -> None: ...
 
     def rejection_added(self, rejected: Rejected) -> None: ...
+
+    def inbound_changed(self, inbound: Inbound) -> None: ...
 
     def messages_dropped(self, ids: list[int]) -> None: ...
 
@@ -74,6 +79,9 @@ class MemoryOnly:
         pass
 
     def rejection_added(self, rejected: Rejected) -> None:
+        pass
+
+    def inbound_changed(self, inbound: Inbound) -> None:
         pass
 
     def messages_dropped(self, ids: list[int]) -> None:
@@ -96,14 +104,17 @@ class Gateway:
         self.messages: list[Message] = []
         self.dropped = 0
         """Finished messages forgotten to keep memory bounded (``max_messages``)."""
+        self.inbound: list[Inbound] = []
+        """Every SMS received on the account's inbox numbers (replies), oldest first."""
         self.rejections: list[Rejected] = []
         self.dropped_rejections = 0
         """Refused sends forgotten to keep memory bounded (``max_rejections``)."""
         self._ids = itertools.count(1)
+        self._inbound_ids = itertools.count(1)
         self._matched: dict[str, int] = {}
         self._next_forget = 0
         self._mine: tuple[Scenario, ...] = ()
-        self._scheduler = Scheduler(config.retry, self._changed)
+        self._scheduler = Scheduler(config.retry, config.inbox_attempts, self._changed)
         self._configure(config)
         self.balance = config.balance
         self.spent = Decimal(0)
@@ -114,6 +125,11 @@ class Gateway:
         self.config = config
         self.zone = ZoneInfo(config.timezone)
         self._scheduler.retry = config.retry
+        self._scheduler.inbox_attempts = config.inbox_attempts
+        self._headers = tuple(
+            (name.strip(), value.strip())
+            for name, _, value in (h.partition(":") for h in config.callback_headers)
+        )
         self._default = Scenario("default", (Branch(1.0, config.progression),))
         self._magic = self._completed(MAGIC_NUMBERS if config.magic_numbers else ())
 
@@ -161,7 +177,7 @@ class Gateway:
             return self._set_ip(required(params, "ip")), 0.0
         if method != "sms":
             raise Rejection(1, parameter="method")
-        if self.allowed_ips and client_ip not in self.allowed_ips:
+        if self.allowed_ips and not ip_allowed(client_ip, self.allowed_ips):
             raise Rejection(13, ip=client_ip)
         if overloaded:
             raise Rejection(8)
@@ -177,8 +193,9 @@ class Gateway:
         return accepted_reply(message), message.scenario.send.delay
 
     def _set_ip(self, ip: str) -> Reply:
+        """An address, a CIDR range or FIRST-LAST, as SeeMe's panel takes them."""
         try:
-            ipaddress.ip_address(ip)
+            check_ip_range(ip)
         except ValueError:
             raise Rejection(13, ip=ip) from None
         if ip in self.allowed_ips:
@@ -195,6 +212,7 @@ class Gateway:
             self._random(message.scenario), message.received_at, message.callback_codes
         )
         message.plan = plan.statuses
+        message.reply = plan.reply
         message.callbacks = [
             Callback(message, planned.code, planned.due, planned.status_at)
             for planned in plan.callbacks
@@ -276,11 +294,68 @@ class Gateway:
             self.dropped_rejections += count
             self.journal.rejections_dropped(count)
 
-    def _changed(self, message: Message) -> None:
-        self.journal.message_changed(message)
+    def _changed(self, owner: Message | Inbound) -> None:
+        if isinstance(owner, Message):
+            self.journal.message_changed(owner)
+        else:
+            self.journal.inbound_changed(owner)
+
+    # -- the inbox --------------------------------------------------------------
+
+    def receive(
+        self, number: str, text: str, destination: str | None = None, answers: int | None = None
+    ) -> Inbound:
+        """An SMS from ``number`` to the account's inbox (``destination``: the first inbox
+        number unless given): kept, and forwarded to the inbox URL if it reaches the account.
+        ValueError for a number that cannot send an SMS."""
+        check_number(number)
+        config = self.config
+        if destination is None:
+            shared = [parse_prefix(p)[1] for p in config.inbox_prefixes]
+            destination = next(iter((*config.inbox_numbers, *shared)), "")
+        if not destination:
+            raise ValueError("the account has no inbox number: set inbox_numbers or inbox_prefixes")
+        inbound = Inbound(
+            id=next(self._inbound_ids),
+            received_at=self.clock.now(),
+            number=number,
+            destination=destination,
+            text=text,
+            answers=answers,
+            unrouted=unroutable(text, destination, config.inbox_numbers, config.inbox_prefixes),
+        )
+        self.inbound.append(inbound)
+        if len(self.inbound) > config.max_messages:
+            del self.inbound[: len(self.inbound) - config.max_messages * 9 // 10]
+        if inbound.unrouted is None:
+            self._scheduler.forward(inbound, inbound.received_at)
+        self._changed(inbound)
+        return inbound
+
+    def _answer(self, message: Message) -> None:
+        """The recipient of ``message`` replies: to the number it came from when that is an
+        inbox number, else to the first one; to a shared number with the keyword first.
+        An account with no inbox at all receives nothing, as on SeeMe."""
+        assert message.reply is not None
+        text = message.reply[1]
+        numbers, prefixes = self.config.inbox_numbers, self.config.inbox_prefixes
+        if message.sender in numbers:
+            destination = message.sender
+        elif numbers:
+            destination = numbers[0]
+        elif prefixes:
+            keyword, destination = parse_prefix(prefixes[0])
+            if text.split(maxsplit=1)[0].upper() != keyword.upper():
+                text = f"{keyword} {text}"
+        else:
+            return
+        self.receive(message.number, text, destination, answers=message.id)
 
     def restore(
-        self, messages: Iterable[Mapping[str, Any]], rejections: Iterable[Mapping[str, Any]]
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        rejections: Iterable[Mapping[str, Any]],
+        inbound: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         """Take back what a journal kept: pending statuses and callbacks resume at their
         due times (a callback that was on the wire when the process died is sent again)."""
@@ -292,6 +367,11 @@ class Gateway:
             self._track(message)
         self.rejections.extend(rejection_from_state(r) for r in rejections)
         self._ids = itertools.count(max((m.id for m in self.messages), default=0) + 1)
+        for state in inbound:
+            received = inbound_from_state(state)
+            self.inbound.append(received)
+            self._scheduler.track(received)
+        self._inbound_ids = itertools.count(max((i.id for i in self.inbound), default=0) + 1)
 
     def find(self, message_id: int) -> Message | None:
         for message in self.messages:
@@ -308,6 +388,10 @@ class Gateway:
             for c in m.callbacks
             if codes is None or c.code in codes
         ]
+
+    def forwards_for(self, number: str | None) -> list[Forward]:
+        """The forwards of inbound SMS from ``number`` (None: from anyone)."""
+        return [f for i in self.inbound if number in (None, i.number) for f in i.forwards]
 
     def count_pending_callbacks(self) -> int:
         """Callbacks not yet delivered or given up, counting statuses still to come."""
@@ -337,21 +421,43 @@ class Gateway:
         self.journal.clock_moved(clock.now())
 
     def collect_due(self) -> list[Dispatch]:
-        """Advance every progression to the clock's now; return the callbacks to send."""
+        """Advance every progression to the clock's now; return what to send."""
         now = self.clock.now()
-        due: list[Dispatch] = []
-        for callback in self._scheduler.pop_due(now):
-            if callback.message.callback_url is None:
-                self._scheduler.give_up(
-                    callback, "no callbackurl in the send and no default callback URL set", now
+        due = self._scheduler.pop_due(now)
+        for message in due.replies:
+            self._answer(message)
+            due.deliveries += self._scheduler.pop_due(now).deliveries  # the reply's forward
+        dispatches: list[Dispatch] = []
+        for delivery in due.deliveries:
+            url = self._url(delivery, now)
+            if url is None:
+                why = (
+                    "no callbackurl in the send and no default callback URL set"
+                    if isinstance(delivery, Callback)
+                    else "no inbox URL set (inbox_url)"
                 )
+                self._scheduler.give_up(delivery, why, now)
             else:
-                due.append(Dispatch(callback, self._callback_url(callback, now)))
-        return due
+                dispatches.append(Dispatch(delivery, url, self._headers))
+        return dispatches
 
-    def record(self, callback: Callback, attempt: Attempt) -> None:
+    def record(self, delivery: Delivery, attempt: Attempt) -> None:
         """Take the outcome of an attempt: done, retry later, or give up."""
-        self._scheduler.record(callback, attempt, self.clock.now())
+        self._scheduler.record(delivery, attempt, self.clock.now())
+
+    def _url(self, delivery: Delivery, now: float) -> str | None:
+        if isinstance(delivery, Forward):
+            inbound = delivery.inbound
+            if self.config.inbox_url is None:
+                return None
+            when = datetime.fromtimestamp(inbound.received_at, self.zone)
+            query = forward_query(
+                inbound.text, inbound.number, inbound.destination, when, self.config.inbox_encoding
+            )
+            return callback_url(self.config.inbox_url, query)
+        if delivery.message.callback_url is None:
+            return None
+        return self._callback_url(delivery, now)
 
     def _callback_url(self, callback: Callback, now: float) -> str:
         message = callback.message

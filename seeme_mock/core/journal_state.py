@@ -10,11 +10,27 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .records import Attempt, Callback, CallbackState, Message, Rejected, StatusChange
+from .records import (
+    Attempt,
+    Callback,
+    CallbackState,
+    Forward,
+    Inbound,
+    Message,
+    Rejected,
+    StatusChange,
+)
 from .scenario import Scenario
 from .sms import split_sms
 
-__all__ = ["message_from_state", "message_state", "rejection_from_state", "rejection_state"]
+__all__ = [
+    "inbound_from_state",
+    "inbound_state",
+    "message_from_state",
+    "message_state",
+    "rejection_from_state",
+    "rejection_state",
+]
 
 
 def message_state(message: Message) -> dict[str, Any]:
@@ -36,17 +52,25 @@ def message_state(message: Message) -> dict[str, Any]:
         "next_step": message.next_step,
         "statuses": [(s.code, s.at) for s in message.statuses],
         "callbacks": [
-            {
-                "code": c.code,
-                "due": c.due,
-                "status_at": c.status_at,
-                "state": c.state.value,
-                "failure": c.failure,
-                "attempts": [(a.at, a.status, a.error, a.latency) for a in c.attempts],
-            }
+            {"code": c.code, "status_at": c.status_at, **_delivery_state(c)}
             for c in message.callbacks
         ],
+        "reply": message.reply,
+        "replied": message.replied,
     }
+
+
+def _delivery_state(delivery: Callback | Forward) -> dict[str, Any]:
+    return {
+        "due": delivery.due,
+        "state": delivery.state.value,
+        "failure": delivery.failure,
+        "attempts": [(a.at, a.status, a.error, a.latency) for a in delivery.attempts],
+    }
+
+
+def _attempts(state: Mapping[str, Any]) -> list[Attempt]:
+    return [Attempt(*attempt) for attempt in state["attempts"]]
 
 
 def message_from_state(
@@ -69,6 +93,8 @@ def message_from_state(
         statuses=[StatusChange(code, at) for code, at in state["statuses"]],
         plan=tuple((code, at) for code, at in state["plan"]),
         next_step=state["next_step"],
+        reply=None if state.get("reply") is None else (state["reply"][0], state["reply"][1]),
+        replied=state.get("replied", False),
     )
     message.callbacks = [
         Callback(
@@ -76,13 +102,43 @@ def message_from_state(
             c["code"],
             c["due"],
             c["status_at"],
-            [Attempt(*attempt) for attempt in c["attempts"]],
+            _attempts(c),
             CallbackState(c["state"]),
             c["failure"],
         )
         for c in state["callbacks"]
     ]
     return message
+
+
+def inbound_state(inbound: Inbound) -> dict[str, Any]:
+    return {
+        "id": inbound.id,
+        "received_at": inbound.received_at,
+        "number": inbound.number,
+        "destination": inbound.destination,
+        "text": inbound.text,
+        "answers": inbound.answers,
+        "unrouted": inbound.unrouted,
+        "forwards": [_delivery_state(f) for f in inbound.forwards],
+    }
+
+
+def inbound_from_state(state: Mapping[str, Any]) -> Inbound:
+    inbound = Inbound(
+        id=state["id"],
+        received_at=state["received_at"],
+        number=state["number"],
+        destination=state["destination"],
+        text=state["text"],
+        answers=state["answers"],
+        unrouted=state["unrouted"],
+    )
+    inbound.forwards = [
+        Forward(inbound, f["due"], _attempts(f), CallbackState(f["state"]), f["failure"])
+        for f in state["forwards"]
+    ]
+    return inbound
 
 
 def rejection_state(rejected: Rejected) -> dict[str, Any]:

@@ -12,7 +12,17 @@ from enum import Enum
 from .scenario import Scenario
 from .sms import SmsParts
 
-__all__ = ["Attempt", "Callback", "CallbackState", "Message", "Rejected", "StatusChange"]
+__all__ = [
+    "Attempt",
+    "Callback",
+    "CallbackState",
+    "Delivery",
+    "Forward",
+    "Inbound",
+    "Message",
+    "Rejected",
+    "StatusChange",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,10 @@ class Callback:
     failure: str | None = None
     """Why the callback was given up, in words, once it is FAILED."""
 
+    @property
+    def owner(self) -> Message:
+        return self.message
+
 
 @dataclass(frozen=True)
 class StatusChange:
@@ -78,6 +92,9 @@ class Message:
     """How many statuses of the plan it has reached."""
     outbox: deque[Callback] = field(default_factory=deque, repr=False)
     """Its callbacks still to deliver, in order; only the head is ever on the wire."""
+    reply: tuple[float, str] | None = field(default=None, repr=False)
+    """When the recipient answers, and with what text (a scenario's reply), if ever."""
+    replied: bool = field(default=False, repr=False)
 
     @property
     def status(self) -> int | None:
@@ -85,8 +102,12 @@ class Message:
 
     @property
     def finished(self) -> bool:
-        """Every status reached and every callback settled."""
-        return not self.outbox and self.next_step >= len(self.plan)
+        """Every status reached, every callback settled, the reply (if any) received."""
+        return (
+            not self.outbox
+            and self.next_step >= len(self.plan)
+            and (self.reply is None or self.replied)
+        )
 
 
 @dataclass(frozen=True)
@@ -97,3 +118,45 @@ class Rejected:
     params: Mapping[str, str]
     code: int
     message: str
+
+
+@dataclass
+class Forward:
+    """An inbound SMS on its way to the account's inbox URL, with every attempt."""
+
+    inbound: Inbound = field(repr=False)
+    due: float
+    attempts: list[Attempt] = field(default_factory=list)
+    state: CallbackState = CallbackState.PENDING
+    failure: str | None = None
+
+    @property
+    def owner(self) -> Inbound:
+        return self.inbound
+
+
+@dataclass
+class Inbound:
+    """An SMS someone sent to the account's inbox number (a reply, a STOP...)."""
+
+    id: int
+    received_at: float
+    number: str
+    """Who sent it."""
+    destination: str
+    """The inbox number it was sent to."""
+    text: str
+    answers: int | None = None
+    """The message it replies to, when a scenario scripted it."""
+    unrouted: str | None = None
+    """Why it was not forwarded (SeeMe would not know whose it is), or None."""
+    forwards: list[Forward] = field(default_factory=list)
+    outbox: deque[Forward] = field(default_factory=deque, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return not self.outbox
+
+
+Delivery = Callback | Forward
+"""What the dispatcher puts on the wire: a status callback or an inbound SMS's forward."""

@@ -33,6 +33,7 @@ __all__ = [
     "Plan",
     "PlannedCallback",
     "RegexError",
+    "ReplyOption",
     "Scenario",
     "SendOverrides",
     "Step",
@@ -181,9 +182,21 @@ class PlannedCallback:
 
 
 @dataclass(frozen=True)
+class ReplyOption:
+    """What the recipient answers, ``after`` seconds after the SMS was delivered; a ``text``
+    of None is an option to stay silent."""
+
+    weight: float
+    text: str | None
+    after: float = 0.0
+
+
+@dataclass(frozen=True)
 class Plan:
     statuses: tuple[tuple[int, float], ...]
     callbacks: tuple[PlannedCallback, ...]
+    reply: tuple[float, str] | None = None
+    """When the recipient answers and with what, if they do (only after a delivery)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +208,7 @@ class Scenario:
     send: SendOverrides = SendOverrides()
     callback: CallbackOverrides = CallbackOverrides()
     faults: Faults = Faults()
+    replies: tuple[ReplyOption, ...] = ()
     seed: int | None = None
     origin: str = ""
     """Where it was written, ``file:line``, for messages and the inspector."""
@@ -202,8 +216,10 @@ class Scenario:
     @cached_property
     def draws_random(self) -> bool:
         """Whether planning draws random numbers (branches or jitter)."""
-        return len(self.branches) > 1 or any(
-            step.jitter for branch in self.branches for step in branch.steps
+        return (
+            len(self.branches) > 1
+            or len(self.replies) > 1
+            or any(step.jitter for branch in self.branches for step in branch.steps)
         )
 
     def plan(
@@ -218,7 +234,21 @@ class Scenario:
             jitter = rng.uniform(-step.jitter, step.jitter) if rng and step.jitter else 0.0
             at = max(at, base + step.delay + jitter)
             statuses.append((step.code, at))
-        return Plan(tuple(statuses), self._callbacks(statuses, callback_codes))
+        return Plan(
+            tuple(statuses), self._callbacks(statuses, callback_codes), self._reply(rng, statuses)
+        )
+
+    def _reply(
+        self, rng: random.Random | None, statuses: list[tuple[int, float]]
+    ) -> tuple[float, str] | None:
+        """A recipient answers only an SMS that reached them: after status 6."""
+        delivered = next((at for code, at in statuses if code == 6), None)
+        if delivered is None or not self.replies:
+            return None
+        option = self.replies[0]
+        if rng is not None and len(self.replies) > 1:
+            option = rng.choices(self.replies, [o.weight for o in self.replies])[0]
+        return None if option.text is None else (delivered + option.after, option.text)
 
     def _pick(self, rng: random.Random | None) -> Branch:
         if rng is None or len(self.branches) == 1:

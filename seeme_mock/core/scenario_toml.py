@@ -34,6 +34,7 @@ from .scenario import (
     Pattern,
     PatternKind,
     RegexError,
+    ReplyOption,
     Scenario,
     SendOverrides,
     Step,
@@ -85,7 +86,7 @@ class ScenarioParser(TomlReader):
         self, data: object, path: KeyPath, index: int, seed: int | None
     ) -> Scenario | None:
         known = ("name", "priority", "match", "progression", "steps", "branch", "send",
-                 "callback", "faults")  # fmt: skip
+                 "callback", "faults", "reply")  # fmt: skip
         table = self.table(data, path, known)
         if table is None:
             return None
@@ -97,6 +98,7 @@ class ScenarioParser(TomlReader):
         send = self.send(table.get("send", {}), (*path, "send"))
         callback = self.callback(table.get("callback", {}), (*path, "callback"))
         faults = self.faults(table.get("faults", {}), (*path, "faults"))
+        replies = self.replies(table.get("reply", []), (*path, "reply"))
         if len(self.problems) > before or match is None:
             return None
         return Scenario(
@@ -107,8 +109,34 @@ class ScenarioParser(TomlReader):
             send=send or SendOverrides(),
             callback=callback or CallbackOverrides(),
             faults=faults or Faults(),
+            replies=replies,
             seed=seed,
         )
+
+    def replies(self, data: object, path: KeyPath) -> tuple[ReplyOption, ...]:
+        """``reply = { after = "30s", text = "YES" }``, or weighted ``[[scenario.reply]]``
+        tables, one of which may leave ``text`` out: the recipient stays silent."""
+        items = [(data, path)] if isinstance(data, dict) else None
+        if isinstance(data, list):
+            items = [(item, (*path, i)) for i, item in enumerate(data)]
+        if items is None:
+            self.fail(path, f"reply must be a table or [[scenario.reply]] tables, got "
+                            f"{describe_type(data)}")  # fmt: skip
+            return ()
+        options = []
+        for item, where in items:
+            table = self.table(item, where, ("weight", "text", "after"))
+            if table is None:
+                continue
+            weight = self.typed(table, "weight", where, float)
+            if weight is not None and weight <= 0:
+                self.fail((*where, "weight"), f"weight must be positive, got {weight}")
+            text = self.typed(table, "text", where, str)
+            if text is not None and not text.strip():
+                self.fail((*where, "text"), "text must say something; leave it out for silence")
+            after = self.delay(table, "after", where) or 0.0
+            options.append(ReplyOption(1.0 if weight is None else weight, text, after))
+        return tuple(options)
 
     def match(self, data: object, path: KeyPath) -> Match | None:
         fields = ("number", "sender", "text", "reference")

@@ -1,8 +1,9 @@
-"""The timeline: when each message reaches its next status and each callback is due.
+"""The timeline: when each message reaches its next status, when its recipient replies,
+and when each callback or inbound forward is due.
 
-One heap of timers holds both. A message's callbacks wait in its outbox and only the
-head is ever handed out, so they reach the SUT in status order even across retries,
-while other messages' callbacks go on independently.
+One heap of timers holds them all. A message's callbacks (an inbound SMS's forwards) wait
+in its outbox and only the head is ever handed out, so they reach the SUT in order even
+across retries, while other messages' go on independently.
 """
 
 from __future__ import annotations
@@ -10,87 +11,136 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .config import RetryPolicy
-from .records import Attempt, Callback, CallbackState, Message, StatusChange
+from .records import (
+    Attempt,
+    Callback,
+    CallbackState,
+    Delivery,
+    Forward,
+    Inbound,
+    Message,
+    StatusChange,
+)
 
-__all__ = ["Scheduler"]
+__all__ = ["Due", "Scheduler"]
+
+Owner = Message | Inbound
 
 
-def _ignore(message: Message) -> None:
+@dataclass(frozen=True)
+class _Reply:
+    """A timer for the moment a message's recipient answers."""
+
+    message: Message
+
+
+@dataclass
+class Due:
+    """What fell due: deliveries to put on the wire, messages whose recipient answers now."""
+
+    deliveries: list[Delivery]
+    replies: list[Message]
+
+
+def _ignore(owner: Owner) -> None:
     pass
 
 
 class Scheduler:
-    def __init__(self, retry: RetryPolicy, changed: Callable[[Message], None] = _ignore) -> None:
+    def __init__(
+        self,
+        retry: RetryPolicy,
+        inbox_attempts: int = 1,
+        changed: Callable[[Owner], None] = _ignore,
+    ) -> None:
         self.retry = retry
+        self.inbox_attempts = inbox_attempts
         self._changed = changed
         self.on_sooner: Callable[[], None] | None = None
         """Called whenever something new becomes the earliest thing due."""
-        self._timers: list[tuple[float, int, Message | Callback]] = []
+        self._timers: list[tuple[float, int, Message | Delivery | _Reply]] = []
         self._order = itertools.count()
-
-    def clear(self) -> None:
-        self._timers.clear()
 
     def next_due(self) -> float | None:
         """When something next needs doing, or None when all is quiet."""
         return self._timers[0][0] if self._timers else None
 
-    def track(self, message: Message) -> None:
-        """Schedule what ``message`` still has to do (a new one, or one restored)."""
-        message.outbox.extend(c for c in message.callbacks if c.state is CallbackState.PENDING)
-        if message.next_step < len(message.plan):
-            self._push(message.plan[message.next_step][1], message)
-        if message.outbox:
-            head = message.outbox[0]
+    def track(self, owner: Owner) -> None:
+        """Schedule what a message or an inbound SMS still has to do (new, or restored)."""
+        pending = owner.callbacks if isinstance(owner, Message) else owner.forwards
+        owner.outbox.extend(d for d in pending if d.state is CallbackState.PENDING)  # type: ignore[misc]
+        if isinstance(owner, Message):
+            if owner.next_step < len(owner.plan):
+                self._push(owner.plan[owner.next_step][1], owner)
+            if owner.reply is not None and not owner.replied:
+                self._push(owner.reply[0], _Reply(owner))
+        if owner.outbox:
+            head = owner.outbox[0]
             due = head.due
             if head.attempts:
                 due = head.attempts[-1].at + self.retry.delay_after(len(head.attempts))
             self._push(due, head)
 
-    def pop_due(self, now: float) -> list[Callback]:
-        """Reach every status due by ``now``; return the callbacks due, in order."""
-        due: list[Callback] = []
+    def pop_due(self, now: float) -> Due:
+        """Reach every status due by ``now``; what is due, in order."""
+        due = Due([], [])
         while self._timers and self._timers[0][0] <= now:
             _, _, item = heapq.heappop(self._timers)
             if isinstance(item, Message):
                 self._reach_next_status(item)
+            elif isinstance(item, _Reply):
+                item.message.replied = True
+                self._changed(item.message)
+                due.replies.append(item.message)
             else:
-                due.append(item)
+                due.deliveries.append(item)
         return due
 
     def add_status(self, message: Message, code: int, now: float) -> None:
         """A status reached now, outside the plan; reported if the send asked for it."""
         message.statuses.append(StatusChange(code, now))
         if code in message.callback_codes:
-            callback = Callback(message, code, now, now)
-            message.callbacks.append(callback)
-            message.outbox.append(callback)
-            if len(message.outbox) == 1:
-                self._push(now, callback)
+            self._enqueue(message, Callback(message, code, now, now), now)
         self._changed(message)
 
-    def record(self, callback: Callback, attempt: Attempt, now: float) -> None:
+    def forward(self, inbound: Inbound, now: float) -> None:
+        """Forward an inbound SMS now (behind any earlier forward of it)."""
+        self._enqueue(inbound, Forward(inbound, now), now)
+
+    def _enqueue(self, owner: Owner, delivery: Delivery, now: float) -> None:
+        if isinstance(owner, Message) and isinstance(delivery, Callback):
+            owner.callbacks.append(delivery)
+            owner.outbox.append(delivery)
+        elif isinstance(owner, Inbound) and isinstance(delivery, Forward):
+            owner.forwards.append(delivery)
+            owner.outbox.append(delivery)
+        if len(owner.outbox) == 1:
+            self._push(now, delivery)
+
+    def record(self, delivery: Delivery, attempt: Attempt, now: float) -> None:
         """Take the outcome of an attempt: done, retry later, or give up."""
-        callback.attempts.append(attempt)
+        delivery.attempts.append(attempt)
+        allowed = self.retry.attempts if isinstance(delivery, Callback) else self.inbox_attempts
         if attempt.ok:
-            callback.state = CallbackState.DELIVERED
-            self._next_in_outbox(callback.message, now)
-        elif len(callback.attempts) >= self.retry.attempts:
-            self.give_up(callback, f"no 2xx answer after {len(callback.attempts)} attempts", now)
+            delivery.state = CallbackState.DELIVERED
+            self._next_in_outbox(delivery.owner, now)
+        elif len(delivery.attempts) >= allowed:
+            self.give_up(delivery, f"no 2xx answer after {len(delivery.attempts)} attempts", now)
             return
         else:
-            self._push(now + self.retry.delay_after(len(callback.attempts)), callback)
-        self._changed(callback.message)
+            self._push(now + self.retry.delay_after(len(delivery.attempts)), delivery)
+        self._changed(delivery.owner)
 
-    def give_up(self, callback: Callback, why: str, now: float) -> None:
-        callback.state = CallbackState.FAILED
-        callback.failure = why
-        self._next_in_outbox(callback.message, now)
-        self._changed(callback.message)
+    def give_up(self, delivery: Delivery, why: str, now: float) -> None:
+        delivery.state = CallbackState.FAILED
+        delivery.failure = why
+        self._next_in_outbox(delivery.owner, now)
+        self._changed(delivery.owner)
 
-    def _push(self, when: float, item: Message | Callback) -> None:
+    def _push(self, when: float, item: Message | Delivery | _Reply) -> None:
         heapq.heappush(self._timers, (when, next(self._order), item))
         if self.on_sooner is not None and self._timers[0][2] is item:
             self.on_sooner()
@@ -103,8 +153,8 @@ class Scheduler:
             self._push(message.plan[message.next_step][1], message)
         self._changed(message)
 
-    def _next_in_outbox(self, message: Message, now: float) -> None:
-        message.outbox.popleft()
-        if message.outbox:
-            head = message.outbox[0]
+    def _next_in_outbox(self, owner: Owner, now: float) -> None:
+        owner.outbox.popleft()
+        if owner.outbox:
+            head = owner.outbox[0]
             self._push(max(head.due, now), head)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from .errors import ConfigError
 
@@ -278,23 +278,28 @@ def flag() -> Kind[bool]:
     return Kind(_read_flag, _check_flag, _same, metavar="BOOL")
 
 
-def many(item: Kind[str], *, none_when_empty: bool = False) -> Kind[Any]:
+def many(item: Kind[str], *, none_when_empty: bool = False, ordered: bool = False) -> Kind[Any]:
     """A set of items, comma-separated in text; ``none_when_empty``: no items means None
-    (no restriction), as for approved sender IDs."""
+    (no restriction), as for approved sender IDs; ``ordered``: a tuple in the order given
+    (the first counts), not a frozenset."""
+    collection: type[tuple[Any, ...]] | type[frozenset[Any]] = tuple if ordered else frozenset
 
-    def read(raw: str) -> frozenset[str] | None:
-        items = frozenset(item.parse(part) for part in raw.split(",") if part.strip())
+    def read(raw: str) -> Any:
+        parts = [item.parse(part) for part in raw.split(",") if part.strip()]
+        items = tuple(dict.fromkeys(parts)) if ordered else frozenset(parts)
         return None if none_when_empty and not items else items
 
-    def check(value: frozenset[str] | None) -> None:
+    def check(value: Any) -> None:
         if value is None and none_when_empty:
             return
-        if not isinstance(value, frozenset):
-            raise ValueError(f"give a frozenset, got {value!r}")
-        for one in value:
+        if not isinstance(value, collection):
+            raise ValueError(f"give a {collection.__name__}, got {value!r}")
+        for one in cast(Iterable[str], value):
             item.check(one)
 
-    def show(value: frozenset[str] | None) -> list[str] | None:
-        return None if value is None else sorted(value)
+    def show(value: Any) -> list[str] | None:
+        if value is None:
+            return None
+        return list(value) if ordered else sorted(value)
 
     return Kind(read, check, show, metavar=item.metavar)

@@ -177,18 +177,22 @@ class Dispatcher:
         gateway = self.gateway
         at = gateway.clock.now()
         started = time.perf_counter()
-        outcome = await self.sender.send(dispatch.url)
+        outcome = await self.sender.send(dispatch.url, dispatch.headers)
         attempt = Attempt(at, outcome.status, outcome.error, time.perf_counter() - started)
-        callback = dispatch.callback
+        delivery = dispatch.delivery
+        what = (
+            f"callback message={delivery.message.id} code={delivery.code}"
+            if isinstance(delivery, Callback)
+            else f"inbox forward inbound={delivery.inbound.id}"
+        )
         log.info(
-            "callback message=%d code=%d attempt=%d -> %s in %.1f ms",
-            callback.message.id,
-            callback.code,
-            len(callback.attempts) + 1,
+            "%s attempt=%d -> %s in %.1f ms",
+            what,
+            len(delivery.attempts) + 1,
             outcome.status if outcome.error is None else outcome.error,
             attempt.latency * 1000,
         )
-        gateway.record(callback, attempt)
+        gateway.record(delivery, attempt)
         self._progress.set()
 
     async def advance(self, seconds: float) -> int:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .sender import Outcome
+from .sender import Headers, Outcome
 
 __all__ = ["InProcessSender", "app_kind"]
 
@@ -35,14 +35,15 @@ class InProcessSender:
         self._async: httpx.AsyncClient | None = None
         self._sync: httpx.Client | None = None
 
-    async def send(self, url: str) -> Outcome:
+    async def send(self, url: str, headers: Headers = ()) -> Outcome:
         parts = urlsplit(url)
         target = f"http://testserver{parts.path or '/'}?{parts.query}"
         try:
             if self.kind == "asgi":
-                reply = await self._async_client().get(target)
+                reply = await self._async_client().get(target, headers=headers)
             else:
-                reply = await asyncio.to_thread(self._sync_client().get, target)
+                get = self._sync_client().get
+                reply = await asyncio.to_thread(get, target, headers=headers)
         except Exception as exc:  # the SUT's handler crashed: that is the SUT's answer
             return Outcome(None, f"the app raised {type(exc).__name__}: {exc}")
         error = None if reply.is_success else f"HTTP {reply.status_code}"

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError
-from ..core.journal_state import message_state, rejection_state
-from ..core.records import Message, Rejected
+from ..core.journal_state import inbound_state, message_state, rejection_state
+from ..core.records import Inbound, Message, Rejected
 
 __all__ = ["Saved", "SqliteJournal"]
 
@@ -26,6 +26,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rejections (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inbound (id INTEGER PRIMARY KEY, state TEXT NOT NULL);
 """
 
 
@@ -35,6 +36,7 @@ class Saved:
     rejections: list[dict[str, Any]]
     clock: float | None
     """The manual clock's virtual time at the last advance, if it ever moved."""
+    inbound: list[dict[str, Any]]
 
 
 class SqliteJournal:
@@ -59,12 +61,17 @@ class SqliteJournal:
             ) from None
 
     def load(self) -> Saved:
-        messages = [json.loads(row[0]) for row in self._db.execute(
-            "SELECT state FROM messages ORDER BY id")]  # fmt: skip
-        rejections = [json.loads(row[0]) for row in self._db.execute(
-            "SELECT state FROM rejections ORDER BY id")]  # fmt: skip
         clock = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
-        return Saved(messages, rejections, None if clock is None else float(clock[0]))
+        return Saved(
+            self._states("messages"),
+            self._states("rejections"),
+            None if clock is None else float(clock[0]),
+            self._states("inbound"),
+        )
+
+    def _states(self, table: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(f"SELECT state FROM {table} ORDER BY id")
+        return [json.loads(row[0]) for row in rows]
 
     def message_changed(self, message: Message) -> None:
         self._db.execute(
@@ -76,6 +83,12 @@ class SqliteJournal:
         state = rejection_state(rejected)
         self._db.execute(
             "INSERT INTO rejections (state) VALUES (?)", (json.dumps(state, separators=(",", ":")),)
+        )
+
+    def inbound_changed(self, inbound: Inbound) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO inbound (id, state) VALUES (?, ?)",
+            (inbound.id, json.dumps(inbound_state(inbound), separators=(",", ":"))),
         )
 
     def messages_dropped(self, ids: list[int]) -> None:
@@ -93,8 +106,8 @@ class SqliteJournal:
         )
 
     def cleared(self) -> None:
-        self._db.execute("DELETE FROM messages")
-        self._db.execute("DELETE FROM rejections")
+        for table in ("messages", "rejections", "inbound"):
+            self._db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
         self._db.close()

@@ -40,7 +40,7 @@ class Runtime:
             clock = ManualClock(saved.clock)  # virtual time goes on where it stood
         gateway = Gateway(config, clock, journal)
         if saved is not None:
-            gateway.restore(saved.messages, saved.rejections)
+            gateway.restore(saved.messages, saved.rejections, saved.inbound)
         self._dispatcher = Dispatcher(
             gateway,
             sender or AiohttpSender(connections, config.retry.timeout),

@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 import aiohttp
 from yarl import URL
 
-__all__ = ["AiohttpSender", "CallbackSender", "Outcome"]
+__all__ = ["AiohttpSender", "CallbackSender", "Headers", "Outcome"]
 
 
 class Outcome(NamedTuple):
@@ -23,8 +23,11 @@ class Outcome(NamedTuple):
     error: str | None
 
 
+Headers = tuple[tuple[str, str], ...]
+
+
 class CallbackSender(Protocol):
-    async def send(self, url: str) -> Outcome: ...
+    async def send(self, url: str, headers: Headers = ()) -> Outcome: ...
 
     async def close(self) -> None: ...
 
@@ -53,16 +56,17 @@ class AiohttpSender:
             )
         return self._session
 
-    async def send(self, url: str) -> Outcome:
+    async def send(self, url: str, headers: Headers = ()) -> Outcome:
         try:
-            return await asyncio.wait_for(self._get(url), self._timeout)
+            return await asyncio.wait_for(self._get(url, headers), self._timeout)
         except asyncio.TimeoutError:
             return Outcome(None, f"no answer within {self._timeout:g} s")
         except (aiohttp.ClientError, ValueError, OSError) as exc:
             return Outcome(None, f"{type(exc).__name__}: {exc}")
 
-    async def _get(self, url: str) -> Outcome:
-        async with self._open().get(URL(url, encoded=True), allow_redirects=False) as reply:
+    async def _get(self, url: str, headers: Headers) -> Outcome:
+        target = URL(url, encoded=True)
+        async with self._open().get(target, headers=headers, allow_redirects=False) as reply:
             read = 0
             while read <= self.MAX_ANSWER and (chunk := await reply.content.readany()):
                 read += len(chunk)
