@@ -75,14 +75,18 @@ class HeldReceiver:
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
-    """Start a gateway on 127.0.0.1: a manual clock at START unless ``manual=False``;
-    other keywords go to MockServer (sender, journal, connections...)."""
+    """Start a gateway on 127.0.0.1: a manual clock at START (or ``clock_at``) unless
+    ``manual=False``; other keywords go to MockServer (sender, journal, connections...)."""
     started: list[SeemeMock] = []
 
     def start(
-        config: GatewayConfig | None = None, *, manual: bool = True, **options: Any
+        config: GatewayConfig | None = None,
+        *,
+        manual: bool = True,
+        clock_at: float = START,
+        **options: Any,
     ) -> SeemeMock:
-        clock = ManualClock(START) if manual else None
+        clock = ManualClock(clock_at) if manual else None
         mock = SeemeMock.over(MockServer(config, clock=clock, **options)).start()
         started.append(mock)
         return mock

@@ -28,6 +28,7 @@ from .core.config import GATEWAY_SETTINGS, GatewayConfig
 from .core.errors import ConfigError, ScenarioError
 from .core.export import journal_chunks
 from .core.gateway import Gateway
+from .core.magic import shadowed_magic
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
 from .server.guard import AdminAccess, is_loopback
@@ -247,6 +248,8 @@ def _check(paths: list[str]) -> int:
         print(exc)
         return 1
     print(f"{len(scenarios)} scenarios OK")
+    for warning in shadowed_magic(scenarios):
+        print(warning)
     return 0
 
 

@@ -25,9 +25,9 @@ from .core.clock import Clock, ManualClock, RealClock
 from .core.config import GatewayConfig
 from .core.errors import ConfigError, ExpectationError, InternalError
 from .core.gateway import Gateway
-from .core.records import Callback, Message, Rejected
+from .core.records import Callback, Forward, Inbound, Message, Rejected
 from .core.scenario_files import load_scenario_files, parse_scenarios
-from .core.waits import explain_wait
+from .core.waits import explain_inbound_wait, explain_wait
 from .server.inprocess import AppKind
 from .server.mock_server import MockServer
 from .server.options import ClockKind
@@ -144,6 +144,35 @@ class SeemeMock:
     def callbacks(self) -> list[Callback]:
         """Every callback of every message, each with its attempts and outcome."""
         return self._thread.call(lambda: [c for m in self._gateway.messages for c in m.callbacks])
+
+    @property
+    def inbound(self) -> list[Inbound]:
+        """Every SMS received on the account's inbox numbers, with its forwards."""
+        return self._thread.call(lambda: list(self._gateway.inbound))
+
+    def receive_sms(self, number: str, message: str, destination: str | None = None) -> Inbound:
+        """An SMS from ``number`` to the account's inbox (``destination``: the first inbox
+        number), forwarded to ``inbox_url``. Under the manual clock this returns once the
+        SUT has answered the forward."""
+        return self._thread.run(self._server.receive_sms(number, message, destination))
+
+    def wait_for_inbound(self, number: str | None = None, timeout: float = 10.0) -> list[Forward]:
+        """Wait until the SMS from ``number`` (default: anyone) were forwarded and the SUT
+        answered 2xx (a scripted reply under the manual clock: advances virtual time)."""
+        delivered, found = self._thread.run(
+            self._server.wait_for_inbound(number, timeout), timeout + 30.0
+        )
+        if delivered:
+            return found
+        raise ExpectationError(explain_inbound_wait(number, found, timeout, self.clock.manual))
+
+    async def wait_for_inbound_async(
+        self, number: str | None = None, timeout: float = 10.0
+    ) -> list[Forward]:
+        """:meth:`wait_for_inbound` for async tests."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.wait_for_inbound, number, timeout)
+        )
 
     @property
     def fake(self) -> Faker:

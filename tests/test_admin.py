@@ -140,6 +140,31 @@ def test_a_reset_stops_what_the_old_gateway_queued_and_had_on_the_wire(
     assert [m["reference"] for m in journal.load().messages] == ["new"]
 
 
+def test_the_inbox(serve: Serve, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/inbox").respond_with_data("")
+    config = GatewayConfig(inbox_url=httpserver.url_for("/inbox"), inbox_numbers=("36201234567",))
+    admin = Admin(serve(config))
+    body = admin.call("POST", "/__admin/inbox", json={"number": "36301234567", "message": "YES"})
+    assert (body["destination"], body["forwarded"], body["forwards"][0]["state"]) == (
+        "36201234567", True, "delivered")  # fmt: skip
+    shared = admin.call(
+        "POST",
+        "/__admin/inbox",
+        json={"number": "36301234567", "message": "YES", "destination": "3620"},
+    )
+    assert shared["forwarded"] is False and "none of the account's" in shared["why_not"]
+    admin.call("POST", "/__admin/inbox", 400, json={"number": "36301234567"})
+    admin.call("POST", "/__admin/inbox", 400, json={"number": "0630", "message": "x"})
+    admin.call("POST", "/__admin/inbox", 400, content=b"not json")
+    listed = admin.call("GET", "/__admin/inbox")["inbound"]
+    assert [i["message"] for i in listed] == ["YES", "YES"]
+    waited = admin.call("GET", "/__admin/wait", params={"inbound": "36301234567"})
+    assert waited["delivered"] is True and len(waited["inbound"]) == 1
+    none = admin.call("GET", "/__admin/wait", 408, params={"inbound": "36309999999"})
+    assert "no such SMS was forwarded" in none["explanation"]
+    admin.http.close()
+
+
 def test_the_config_in_use(serve: Serve) -> None:
     admin = Admin(serve(GatewayConfig(language="hu", callback_codes=frozenset({4, 6}))))
     body = admin.call("GET", "/__admin/config")

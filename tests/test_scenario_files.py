@@ -238,3 +238,26 @@ def test_a_missing_path_is_a_problem_too(tmp_path: Path) -> None:
         load_scenario_files([tmp_path / "nope.toml", tmp_path])
     assert error.value.problems[0].startswith(f"{tmp_path / 'nope.toml'}:1:1: cannot read the file")
     assert error.value.problems[1] == f"{tmp_path}: no *.toml scenario files in this folder"
+
+
+def test_check_warns_when_a_scenario_takes_the_magic_numbers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "texts.toml").write_text(
+        '[[scenario]]\nname = "Hungarian texts"\ncallback = { language = "hu" }\n'
+    )
+    assert main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1 scenarios OK"
+    assert out[1].startswith(
+        f"{tmp_path / 'texts.toml'}:1: warning: scenario 'Hungarian texts' is tried before 24 "
+        "magic numbers and takes their sends"
+    )
+    assert out[1].endswith(
+        "give it priority = -1 to let the magic numbers win, or narrow its match"
+    )
+    (tmp_path / "texts.toml").write_text(
+        '[[scenario]]\nname = "Hungarian texts"\npriority = -1\ncallback = { language = "hu" }\n'
+    )
+    assert main(["check", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "1 scenarios OK\n"

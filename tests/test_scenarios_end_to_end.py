@@ -281,3 +281,13 @@ def test_final_price_override_does_not_change_the_balance_taken() -> None:
     engine = Gateway(GatewayConfig(scenarios=EXAMPLES), ManualClock(START))
     engine.handle({"key": VALID_KEY, "number": "36209998888", "message": "x"})
     assert engine.balance == GatewayConfig().balance - Decimal("13.90")
+
+
+def test_below_priority_0_the_magic_numbers_win(serve: Serve, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("")
+    everyone = '[[scenario]]\npriority = {p}\ncallback = {{ language = "hu" }}\n'
+    for priority, ending in ((0, "6"), (-1, "7")):
+        server = serve(GatewayConfig(scenarios=parse_scenarios(everyone.format(p=priority), "a")))
+        send(server, httpserver, number="36309990007")
+        server.advance(10)
+        assert str(server.messages[0].status) == ending  # 0: the scenario's default delivers

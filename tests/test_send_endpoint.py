@@ -250,3 +250,9 @@ def test_a_full_dispatch_queue_answers_code_8(serve: Serve, client: httpx.Client
         "code": 8,
         "message": "The Gateway is temporarily unavailable",
     }
+
+
+def test_a_whole_price_prints_as_seemes_own_example(serve: Serve, client: httpx.Client) -> None:
+    server = serve(GatewayConfig(unit_price=Decimal("14")))
+    body = client.get(server.url + "/gateway", params={**SEND, "format": "json"}).text
+    assert '"price":14,' in body  # as in SeeMe's JSON example, not 14.0

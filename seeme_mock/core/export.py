@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .gateway import Gateway
-from .records import Attempt, Callback, Message, Rejected
+from .records import Attempt, Callback, Inbound, Message, Rejected
 from .status import status_text
 
-__all__ = ["iso_time", "journal_chunks", "message_record", "rejection_record"]
+__all__ = ["inbound_record", "iso_time", "journal_chunks", "message_record", "rejection_record"]
 
 
 def iso_time(at: float, zone: ZoneInfo) -> str:
@@ -67,6 +67,29 @@ def message_record(message: Message, zone: ZoneInfo, language: str = "en") -> di
     }
 
 
+def inbound_record(inbound: Inbound, zone: ZoneInfo) -> dict[str, Any]:
+    """One inbound SMS and how its forward went."""
+    return {
+        "id": inbound.id,
+        "received_at": iso_time(inbound.received_at, zone),
+        "number": inbound.number,
+        "destination": inbound.destination,
+        "message": inbound.text,
+        "answers": inbound.answers,
+        "forwarded": inbound.unrouted is None,
+        "why_not": inbound.unrouted,
+        "forwards": [
+            {
+                "state": f.state.value,
+                "due": iso_time(f.due, zone),
+                "failure": f.failure,
+                "attempts": [_attempt(a, zone) for a in f.attempts],
+            }
+            for f in inbound.forwards
+        ],
+    }
+
+
 def rejection_record(rejected: Rejected, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "at": iso_time(rejected.at, zone),
@@ -82,10 +105,15 @@ def journal_chunks(gateway: Gateway, batch: int = 500) -> Iterator[str]:
     are taken as they stand when it starts."""
     zone, language = gateway.zone, gateway.config.language
     messages, rejections = list(gateway.messages), list(gateway.rejections)
+    inbound = list(gateway.inbound)
     yield f'{{"generated_at":{json.dumps(iso_time(gateway.clock.now(), zone))},"messages":['
     for start in range(0, len(messages), batch):
         records = (message_record(m, zone, language) for m in messages[start : start + batch])
         yield ("," if start else "") + ",".join(_dump(r) for r in records)
+    yield '],"inbound":['
+    for start in range(0, len(inbound), batch):
+        received = (inbound_record(i, zone) for i in inbound[start : start + batch])
+        yield ("," if start else "") + ",".join(_dump(r) for r in received)
     yield '],"rejections":['
     for start in range(0, len(rejections), batch):
         records = (rejection_record(r, zone) for r in rejections[start : start + batch])

@@ -224,7 +224,8 @@ class Gateway:
 
     @property
     def scenarios(self) -> tuple[Scenario, ...]:
-        """Your scenarios in the order they are tried (the magic numbers come after)."""
+        """Your scenarios in the order they are tried (the magic numbers come after those
+        of priority 0 and up, before those below 0)."""
         return self._mine
 
     def replace_scenarios(self, scenarios: Iterable[Scenario]) -> None:
@@ -243,7 +244,10 @@ class Gateway:
         return tuple(s if s.branches else replace(s, branches=default) for s in scenarios)
 
     def _choose(self, number: str, sender: str, text: str, reference: str) -> Scenario:
-        for scenario in (*self._mine, *self._magic):
+        """Yours by priority, the magic numbers after those of priority 0 and up."""
+        first = tuple(s for s in self._mine if s.priority >= 0)
+        last = self._mine[len(first) :]
+        for scenario in (*first, *self._magic, *last):
             if scenario.match.matches(number, sender, text, reference):
                 return scenario
         return self._default

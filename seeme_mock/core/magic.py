@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.resources import files
 
+from .scenario import Scenario
 from .scenario_files import parse_scenarios
 
-__all__ = ["MAGIC_NUMBERS"]
+__all__ = ["MAGIC_NUMBERS", "shadowed_magic"]
 
 _SOURCE = files("seeme_mock") / "builtin" / "magic_numbers.toml"
 
 MAGIC_NUMBERS = parse_scenarios(_SOURCE.read_text(encoding="utf-8"), "magic_numbers.toml")
+
+
+def shadowed_magic(scenarios: Iterable[Scenario]) -> list[str]:
+    """A warning for each scenario that would take sends of magic numbers from them (it
+    is tried first): a magic undeliverable number would then end as that scenario says."""
+    warnings = []
+    for scenario in scenarios:
+        if scenario.priority < 0:
+            continue  # tried after the magic numbers
+        taken = [m for m in MAGIC_NUMBERS if _takes(scenario, m)]
+        if taken:
+            warnings.append(
+                f"{scenario.origin}: warning: scenario {scenario.name!r} is tried before "
+                f"{len(taken)} magic numbers and takes their sends (e.g. {taken[0].name!r}); "
+                "give it priority = -1 to let the magic numbers win, or narrow its match"
+            )
+    return warnings
+
+
+def _takes(scenario: Scenario, magic: Scenario) -> bool:
+    """Whether ``scenario`` matches a send to ``magic``'s number with no sender, text or
+    reference constraint of its own that would tell them apart."""
+    pattern = magic.match.number
+    if pattern is None or pattern.kind != "suffix":
+        return False
+    sample = "3630" + pattern.value
+    match = scenario.match
+    if match.sender is not None or match.text is not None or match.reference is not None:
+        return False
+    return match.number is None or match.number.matches(sample)

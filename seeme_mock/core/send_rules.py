@@ -48,7 +48,9 @@ def accepted_reply(message: Message) -> Reply:
     return Reply(
         {
             "result": "OK",
-            "price": float(message.price),
+            "price": int(message.price)
+            if message.price == int(message.price)
+            else float(message.price),
             "code": 0,
             "message": SUCCESS_TEXT,
             "charset": (message.scenario.send.charset or message.sms.charset).value,

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .records import Callback, CallbackState
+from .records import Callback, CallbackState, Delivery, Forward
 
-__all__ = ["all_delivered", "explain_wait", "settled"]
+__all__ = ["all_delivered", "explain_inbound_wait", "explain_wait", "settled"]
 
 
-def settled(found: Sequence[Callback], codes: frozenset[int] | None) -> bool:
-    """True once those callbacks were all delivered, or once one of them failed."""
+def settled(found: Sequence[Delivery], codes: frozenset[int] | None) -> bool:
+    """True once those deliveries were all delivered, or once one of them failed; with
+    ``codes``, a callback of each code must be there."""
     if any(c.state is CallbackState.FAILED for c in found):
         return True
-    complete = bool(found) if codes is None else {c.code for c in found} >= codes
+    present = {c.code for c in found if isinstance(c, Callback)}
+    complete = bool(found) if codes is None else present >= codes
     return complete and all(c.state is CallbackState.DELIVERED for c in found)
 
 
-def all_delivered(found: Sequence[Callback], codes: frozenset[int] | None) -> bool:
+def all_delivered(found: Sequence[Delivery], codes: frozenset[int] | None) -> bool:
     """The wait succeeded: every wanted callback exists and was delivered."""
     delivered = bool(found) and all(c.state is CallbackState.DELIVERED for c in found)
     return delivered and settled(found, codes)
@@ -46,5 +48,30 @@ def explain_wait(
         lines.append(
             f"  reference={callback.message.reference!r} code={callback.code}: "
             f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
+        )
+    return "\n".join(lines)
+
+
+def explain_inbound_wait(
+    number: str | None, found: Sequence[Forward], timeout: float, virtual: bool
+) -> str:
+    """Why a wait for inbound forwards failed."""
+    lines = [
+        f"waited {timeout:g}{' virtual' if virtual else ''} s for inbound SMS forwarded "
+        f"from {number if number is not None else 'anyone'}"
+    ]
+    if not found:
+        lines.append(
+            "no such SMS was forwarded (did it reach an inbox number of the account, "
+            "with the keyword on a shared one?)"
+        )
+    for forward in found:
+        attempts = ", ".join(
+            str(a.status) if a.error is None else a.error for a in forward.attempts
+        )
+        why = f" ({forward.failure})" if forward.failure else ""
+        lines.append(
+            f"  number={forward.inbound.number} text={forward.inbound.text!r}: "
+            f"{forward.state.value}{why}; attempts: {attempts or 'none yet'}"
         )
     return "\n".join(lines)

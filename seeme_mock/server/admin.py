@@ -14,14 +14,14 @@ from aiohttp import web
 
 from ..core.config import GATEWAY_SETTINGS
 from ..core.errors import ScenarioError
-from ..core.export import iso_time, journal_chunks, message_record
+from ..core.export import inbound_record, iso_time, journal_chunks, message_record
 from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
 from ..core.scenario import Scenario
 from ..core.scenario_files import parse_scenarios
 from ..core.settings import LONGEST_DELAY, Kind, seconds, whole
-from ..core.waits import explain_wait
+from ..core.waits import explain_inbound_wait, explain_wait
 from .openapi import OPENAPI
 from .pausing import pausing
 from .runtime import Runtime
@@ -203,6 +203,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         return _json({"attempts": attempts, "now": iso_time(gw.clock.now(), gw.zone)})
 
     async def wait(request: web.Request) -> web.Response:
+        if "inbound" in request.query:
+            return await wait_inbound(request)
         reference = request.query.get("reference")
         raw_codes = ",".join(request.query.getall("code", []))
         try:
@@ -219,6 +221,52 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         if not delivered:
             body["explanation"] = explain_wait(reference, codes, found, timeout, gw.clock.manual)
         return _json(body, status=200 if delivered else 408)
+
+    async def wait_inbound(request: web.Request) -> web.Response:
+        number = request.query["inbound"]
+        sender = None if number in ("", "*") else number
+        timeout = _query(request, "timeout", _WAIT, 10.0) or 0.0
+        delivered, found = await runtime.wait_for_inbound(sender, timeout)
+        gw = gateway()
+        received = {f.inbound.id: f.inbound for f in found}.values()
+        body: dict[str, Any] = {
+            "delivered": delivered,
+            "inbound": [inbound_record(i, gw.zone) for i in received],
+        }
+        if not delivered:
+            body["explanation"] = explain_inbound_wait(sender, found, timeout, gw.clock.manual)
+        return _json(body, status=200 if delivered else 408)
+
+    async def list_inbound(request: web.Request) -> web.Response:
+        gw = gateway()
+        records = [inbound_record(i, gw.zone) async for i in pausing(gw.inbound, _RECORDS)]
+        return _json({"inbound": records})
+
+    async def receive(request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            raise _BadRequest(
+                'give JSON like {"number": "36301234567", "message": "YES"}'
+            ) from None
+        fields = ("number", "message", "destination")
+        if (
+            not isinstance(body, dict)
+            or set(body) - set(fields)
+            or not all(isinstance(body.get(f), str) for f in fields[:2])
+            or not isinstance(body.get("destination", ""), str)
+        ):
+            raise _BadRequest(
+                'give JSON like {"number": "36301234567", "message": "YES"} (and optionally '
+                '"destination"), all strings'
+            )
+        try:
+            inbound = await runtime.receive_sms(
+                body["number"], body["message"], body.get("destination")
+            )
+        except ValueError as exc:
+            raise _BadRequest(str(exc)) from None
+        return _json(inbound_record(inbound, gateway().zone))
 
     async def export(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8"})
@@ -249,6 +297,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         ("POST", "/__admin/messages/{id}/status", push_status),
         ("POST", "/__admin/reset", reset),
         ("GET", "/__admin/config", config),
+        ("GET", "/__admin/inbox", list_inbound),
+        ("POST", "/__admin/inbox", receive),
         ("GET", "/__admin/scenarios", list_scenarios),
         ("POST", "/__admin/scenarios", load_scenarios),
         ("PUT", "/__admin/scenarios", load_scenarios),

@@ -15,15 +15,18 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ..core.errors import ClockError
 from ..core.gateway import Dispatch, Gateway
-from ..core.records import Attempt, Callback
+from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
 from .sender import CallbackSender
 
 __all__ = ["Dispatcher"]
+
+D = TypeVar("D", Callback, Forward)
 
 log = logging.getLogger("seeme_mock")
 
@@ -222,15 +225,13 @@ class Dispatcher:
         gateway.move_clock_to(target)
         return attempts
 
-    async def wait_for_callbacks(
-        self, reference: str | None, codes: frozenset[int] | None, timeout: float
-    ) -> tuple[bool, list[Callback]]:
-        """Wait until those callbacks were delivered; returns (all delivered, the callbacks)."""
-        gateway = self.gateway
-        await self.wait_until(
-            lambda: settled(gateway.callbacks_for(reference, codes), codes), timeout
-        )
-        found = gateway.callbacks_for(reference, codes)
+    async def wait_for(
+        self, find: Callable[[], list[D]], codes: frozenset[int] | None, timeout: float
+    ) -> tuple[bool, list[D]]:
+        """Wait until what ``find()`` returns was delivered (or one of it failed); returns
+        (all delivered, what was found). ``codes``: the status codes that must be there."""
+        await self.wait_until(lambda: settled(find(), codes), timeout)
+        found = find()
         return all_delivered(found, codes), found
 
     async def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:

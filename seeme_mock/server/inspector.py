@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.export import message_record
+from ..core.export import inbound_record, message_record
 from ..core.gateway import Gateway
 from ..core.scenario import FINAL_CODES
 from .pausing import pausing
@@ -29,7 +29,8 @@ _FAILED_FINAL = FINAL_CODES - {6}
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1d2330; }
-h1 { font-size: 20px; margin: 0 0 .2em; } .sub { color: #5b6475; margin-bottom: 1em; }
+h1 { font-size: 20px; margin: 0 0 .2em; } h2 { font-size: 16px; margin: 1.5em 0 .2em; }
+.sub { color: #5b6475; margin-bottom: 1em; }
 form { margin: 0 0 1em; } input, select, button { font: inherit; padding: .25em .5em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .45em .6em; border-bottom: 1px solid #e3e6ec;
@@ -144,7 +145,46 @@ async def render_page(gateway: Gateway, query: str, refresh: bool) -> str:
  pause refresh</label></form>
 <table><thead><tr><th>#</th><th>Received</th><th>Number</th><th>Reference</th><th>Text</th>
 <th>Scenario</th><th>Status</th><th>Statuses</th><th>Callbacks and attempts</th></tr></thead>
-<tbody>{rows}</tbody></table></body></html>"""
+<tbody>{rows}</tbody></table>
+{_inbox(gateway)}</body></html>"""
+
+
+INBOX_ROWS = 100
+"""Inbound SMS the page lists, newest first."""
+
+
+def _inbox(gateway: Gateway) -> str:
+    """The inbound SMS (replies) and a form to send one to the account's inbox."""
+    rows = []
+    for inbound in gateway.inbound[: -INBOX_ROWS - 1 : -1]:
+        record = inbound_record(inbound, gateway.zone)
+        forwards = "".join(
+            _chip(
+                f"{a['http_status'] or (a['error'] or '').split(':')[0]} · {_time(a['at'])}",
+                "ok" if a["ok"] else "fail",
+                a["error"] or "",
+            )
+            for f in record["forwards"]
+            for a in f["attempts"]
+        )
+        if record["why_not"]:
+            forwards = _chip("not forwarded", "fail", record["why_not"])
+        elif not forwards:
+            forwards = _chip("pending", "pending")
+        rows.append(
+            f"<tr><td>{record['id']}</td><td>{_time(record['received_at'])}</td>"
+            f"<td>{escape(record['number'])}</td><td>{escape(record['destination'])}</td>"
+            f"<td>{escape(record['message'][:60])}</td><td>{forwards}</td></tr>"
+        )
+    inbox = gateway.config.inbox_url or "no inbox URL set: --inbox-url"
+    empty = '<tr><td colspan="6" class="empty">No inbound SMS yet.</td></tr>'
+    return f"""<h2>Inbox</h2>
+<div class="sub">Forwarded to {escape(inbox)}</div>
+<form method="post" action="/inbox">From <input name="number" placeholder="36301234567"
+ size="14" required> to <input name="destination" placeholder="first inbox number" size="16">
+ <input name="message" placeholder="YES" size="32" required> <button>Receive SMS</button></form>
+<table><thead><tr><th>#</th><th>Received</th><th>From</th><th>To</th><th>Text</th>
+<th>Forward</th></tr></thead><tbody>{"".join(rows) or empty}</tbody></table>"""
 
 
 def add_inspector_route(app: web.Application, runtime: Runtime) -> None:
@@ -154,4 +194,15 @@ def add_inspector_route(app: web.Application, runtime: Runtime) -> None:
         )
         return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
 
+    async def receive(request: web.Request) -> web.Response:
+        form = await request.post()
+        number, text = str(form.get("number", "")).strip(), str(form.get("message", ""))
+        destination = str(form.get("destination", "")).strip() or None
+        try:
+            await runtime.receive_sms(number, text, destination)
+        except ValueError as exc:
+            return web.Response(text=f"{exc}\n", status=400, headers=PAGE_HEADERS)
+        raise web.HTTPSeeOther("/")
+
     app.router.add_get("/", page)
+    app.router.add_post("/inbox", receive)

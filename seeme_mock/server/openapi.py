@@ -113,10 +113,45 @@ _SCHEMAS: dict[str, Any] = {
             "params": {"type": "object", "additionalProperties": {"type": "string"}},
         }
     ),
+    "Inbound": _object(
+        {
+            "id": {"type": "integer"},
+            "received_at": _TIME,
+            "number": {"type": "string"},
+            "destination": {"type": "string"},
+            "message": {"type": "string"},
+            "answers": {"type": ["integer", "null"], "description": "the message it replies to"},
+            "forwarded": {"type": "boolean"},
+            "why_not": {**_NULLABLE_STR, "description": "why it was not forwarded"},
+            "forwards": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "state": {"enum": ["pending", "delivered", "failed"]},
+                        "due": _TIME,
+                        "failure": _NULLABLE_STR,
+                        "attempts": {"type": "array", "items": _ref("Attempt")},
+                    }
+                ),
+            },
+        }
+    ),
+    "InboundList": _object({"inbound": {"type": "array", "items": _ref("Inbound")}}),
+    "InboundSms": {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string", "description": "who sends it, e.g. 36301234567"},
+            "message": {"type": "string"},
+            "destination": {"type": "string", "description": "default: the first inbox number"},
+        },
+        "required": ["number", "message"],
+        "additionalProperties": False,
+    },
     "Journal": _object(
         {
             "generated_at": _TIME,
             "messages": {"type": "array", "items": _ref("Message")},
+            "inbound": {"type": "array", "items": _ref("Inbound")},
             "rejections": {"type": "array", "items": _ref("Rejection")},
         }
     ),
@@ -137,8 +172,12 @@ _SCHEMAS: dict[str, Any] = {
     ),
     "Advanced": _object({"attempts": {"type": "integer"}, "now": _TIME}),
     "Waited": _object(
-        {"delivered": {"type": "boolean"}, "messages": {"type": "array", "items": _ref("Message")}},
-        {"explanation": {"type": "string"}},
+        {"delivered": {"type": "boolean"}},
+        {
+            "messages": {"type": "array", "items": _ref("Message")},
+            "inbound": {"type": "array", "items": _ref("Inbound")},
+            "explanation": {"type": "string"},
+        },
     ),
     "Reset": _object({"reset": {"const": True}}),
     "Config": {
@@ -225,6 +264,21 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _answer("Reset", "Done.")},
             }
         },
+        "/__admin/inbox": {
+            "get": {
+                "summary": "Inbound SMS (replies), oldest first, with their forwards",
+                "responses": {"200": _answer("InboundList", "The inbound SMS.")},
+            },
+            "post": {
+                "summary": "An SMS arrives on the account's inbox and is forwarded to the "
+                "inbox URL (manual clock: answered once the SUT has answered the forward)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("InboundSms")}},
+                },
+                "responses": {"200": _answer("Inbound", "Received."), **_ERRORS},
+            },
+        },
         "/__admin/config": {
             "get": {
                 "summary": "The settings in use, by the names of serve's flags and the ini file",
@@ -267,6 +321,11 @@ OPENAPI: dict[str, Any] = {
                     _query("reference", {"type": "string"}, "messages with this reference"),
                     _query("code", {"type": "string"}, "codes like 6 or 4,6 (default: all)"),
                     _query("timeout", {"type": "number", "default": 10}, "seconds"),
+                    _query(
+                        "inbound",
+                        {"type": "string"},
+                        "wait for the forwards of SMS from this number instead (* for anyone)",
+                    ),
                 ],
                 "responses": {
                     "200": _answer("Waited", "Delivered."),

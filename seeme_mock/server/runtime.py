@@ -10,7 +10,7 @@ from typing import Any
 from ..core.clock import Clock, ManualClock, RealClock
 from ..core.config import GatewayConfig
 from ..core.gateway import Gateway
-from ..core.records import Callback
+from ..core.records import Callback, Forward, Inbound
 from .dispatcher import Dispatcher
 from .inprocess import AppKind, InProcessSender
 from .journal import SqliteJournal
@@ -98,7 +98,28 @@ class Runtime:
         self, reference: str | None, codes: frozenset[int] | None, timeout: float
     ) -> tuple[bool, list[Callback]]:
         """Until those callbacks were delivered or one failed: (all delivered, callbacks)."""
-        return await self._dispatcher.wait_for_callbacks(reference, codes, timeout)
+        return await self._dispatcher.wait_for(
+            lambda: self.gateway.callbacks_for(reference, codes), codes, timeout
+        )
+
+    async def receive_sms(
+        self, number: str, message: str, destination: str | None = None
+    ) -> Inbound:
+        """An SMS from ``number`` to the account's inbox, forwarded to the inbox URL. Under
+        the manual clock this returns once the SUT has answered the forward."""
+        inbound = self.gateway.receive(number, message, destination)
+        if self.gateway.clock.manual:
+            await self._dispatcher.advance(0)
+        return inbound
+
+    async def wait_for_inbound(
+        self, number: str | None, timeout: float
+    ) -> tuple[bool, list[Forward]]:
+        """Until the forwards of SMS from ``number`` (None: anyone) were delivered or one
+        failed: (all delivered, the forwards)."""
+        return await self._dispatcher.wait_for(
+            lambda: self.gateway.forwards_for(number), None, timeout
+        )
 
     async def deliver_to(self, app: Any, path: str = "/", kind: AppKind | None = None) -> None:
         """Callbacks go straight into a WSGI or ASGI ``app`` until the next reset; sends
