@@ -21,9 +21,12 @@ def send(mock, **params):
 """
 
 
-def test_readme_quickstart_passes_in_an_empty_project(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_quickstart=(EXAMPLES / "test_readme_quickstart.py").read_text())
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+def test_readme_examples_pass_in_an_empty_project(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_quickstart=(EXAMPLES / "test_readme_quickstart.py").read_text(),
+        test_inbox=(EXAMPLES / "test_readme_inbox.py").read_text(),
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
 
 
 def test_each_test_gets_fresh_state_on_one_server(pytester: pytest.Pytester) -> None:

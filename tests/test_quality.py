@@ -57,10 +57,11 @@ def test_every_error_is_a_seeme_mock_error_and_drawn_in_its_tree() -> None:
         assert error.__name__ in doc, f"{error.__name__} is missing from the tree in {tree}"
 
 
-def test_readme_shows_the_quickstart_test_verbatim() -> None:
+@pytest.mark.parametrize("example", ["test_readme_quickstart.py", "test_readme_inbox.py"])
+def test_readme_shows_the_example_tests_verbatim(example: str) -> None:
     readme = (ROOT / "README.md").read_text()
-    example = (ROOT / "tests" / "examples" / "test_readme_quickstart.py").read_text()
-    assert f"```python\n{example}```" in readme
+    text = (ROOT / "tests" / "examples" / example).read_text()
+    assert f"```python\n{text}```" in readme
 
 
 def test_every_scenario_example_in_the_readme_is_valid() -> None:
