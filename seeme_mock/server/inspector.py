@@ -21,7 +21,7 @@ PAGE_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make its own form post Origin: null
 }
 """What the SUT sent is shown on the page: no script runs there and no site frames it."""
 
