@@ -147,3 +147,24 @@ def test_stopping_lets_a_callback_on_the_wire_finish(
     assert stopped == [0]
     [callback] = server.messages[0].callbacks
     assert callback.state is CallbackState.DELIVERED
+
+
+def test_callback_headers_go_with_callbacks_and_forwards(
+    serve: Serve, httpserver: HTTPServer
+) -> None:
+    """A SUT that allow-lists SeeMe's callback address behind a proxy sees it forwarded."""
+    httpserver.expect_request("/dlr").respond_with_data("")
+    httpserver.expect_request("/inbox").respond_with_data("")
+    config = GatewayConfig(
+        callback_headers=("X-Forwarded-For: 80.249.169.123", "X-Test: yes"),
+        inbox_url=httpserver.url_for("/inbox"),
+        inbox_numbers=("36201234567",),
+    )
+    server = serve(config)
+    send(server.url, callback="6", callbackurl=httpserver.url_for("/dlr"))
+    server.advance(5)
+    server.receive_sms("36301234567", "YES")
+    assert [r.path for r, _ in httpserver.log] == ["/dlr", "/inbox"]
+    for request, _ in httpserver.log:
+        assert request.headers["X-Forwarded-For"] == "80.249.169.123"
+        assert request.headers["X-Test"] == "yes"

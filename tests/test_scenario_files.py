@@ -37,6 +37,22 @@ INVALID = [
     ),
     ("sed = 1\n", "f.toml:1:1: unknown key 'sed' in the file; did you mean 'seed'?"),
     (
+        '[[scenario]]\n[[scenario.reply]]\nweight = 0\ntext = "YES"\n',
+        "f.toml:3:1: weight must be positive, got 0",
+    ),
+    (
+        '[[scenario]]\nreply = { text = "  " }\n',
+        "f.toml:2:11: text must say something; leave it out for silence",
+    ),
+    (
+        '[[scenario]]\nreply = { text = "YES", after = "soon" }\n',
+        f"f.toml:2:25: after: 'soon' is not a delay; {FIX}",
+    ),
+    (
+        '[[scenario]]\nreply = "YES"\n',
+        "f.toml:2:1: reply must be a table or [[scenario.reply]] tables, got a string",
+    ),
+    (
         '[[scenario]]\nmatch = { nubmer = "3630" }\n',
         "f.toml:2:11: unknown key 'nubmer' in [scenario.match]; did you mean 'number'?",
     ),

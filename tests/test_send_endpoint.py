@@ -235,6 +235,26 @@ def test_setip_allows_an_address_once(serve: Serve, client: httpx.Client) -> Non
     assert client.get(url, params={**SEND, "format": "json"}).json()["result"] == "OK"
 
 
+@pytest.mark.parametrize(
+    "allowed", ["127.0.0.0/8", "127.0.0.1-127.0.0.9", "0.0.0.0-255.255.255.255"]
+)
+def test_allowed_addresses_take_ranges(serve: Serve, client: httpx.Client, allowed: str) -> None:
+    server = serve(GatewayConfig(allowed_ips=frozenset({allowed})))
+    assert client.get(server.url + "/gateway", params={**SEND, "format": "json"}).json()[
+        "result"] == "OK"  # fmt: skip
+
+
+def test_setip_takes_a_range_as_seemes_panel_does(serve: Serve, client: httpx.Client) -> None:
+    server = serve(GatewayConfig(allowed_ips=frozenset({"10.0.0.1"})))
+    url = server.url + "/gateway"
+    setip = {"key": VALID_KEY, "method": "setip", "ip": "127.0.0.0-127.255.255.255",
+             "format": "json"}  # fmt: skip
+    assert client.get(url, params=setip).json()["result"] == "OK"
+    assert client.get(url, params={**SEND, "format": "json"}).json()["result"] == "OK"
+    reversed_range = {**setip, "ip": "127.0.0.9-127.0.0.1"}
+    assert client.get(url, params=reversed_range).json()["code"] == 13
+
+
 def test_approved_senders(serve: Serve, client: httpx.Client) -> None:
     server = serve(GatewayConfig(allowed_senders=frozenset({"Shop"})))
     url = server.url + "/gateway"
