@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side by side: seeme-mock against warm WireMock under ../shared/bench/callback_bench.sh.
+# Side by side: seeme-mock against warm WireMock under the shared load bench
+# (\$SHARED/bench/callback_bench.sh; SHARED defaults to the folder beside this clone).
 # usage: bench/compare.sh [SECONDS per run] [ROUNDS] [CONNECTIONS]
 # Needs wrk, nginx (Debian packages), java and npm (for the WireMock jar). Ports 18080,
 # 18081, 19080 and 19090 on 127.0.0.1. Prints each run's line, then the sends/s ratios.
@@ -8,6 +9,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 shared=${SHARED:-$root/../shared}
 secs=${1:-10}; rounds=${2:-3}; conns=${3:-32}
+if [ ! -f "$shared/bench/callback_bench.sh" ]; then
+  echo "bench/compare.sh needs the shared load bench (bench/callback_bench.sh, bench/wiremock/)" >&2
+  echo "in \$SHARED (now $shared): set SHARED=/path/to/that/folder" >&2
+  exit 2
+fi
 jar=$(ls "$here"/.wiremock/package/build/wiremock-standalone-*.jar 2>/dev/null | head -n1 || true)
 if [ -z "$jar" ]; then
   mkdir -p "$here/.wiremock"

@@ -165,6 +165,15 @@ def test_the_inbox(serve: Serve, httpserver: HTTPServer) -> None:
     admin.http.close()
 
 
+def test_unknown_paths_and_methods_answer_json_too(serve: Serve) -> None:
+    server = serve()
+    missing = httpx.get(server.url + "/__admin/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no GET /__admin/nope; see /__admin/openapi.json"}
+    wrong = httpx.delete(server.url + "/__admin/messages")
+    assert wrong.status_code == 405 and wrong.json()["error"].startswith("no DELETE")
+
+
 def test_the_config_in_use(serve: Serve) -> None:
     admin = Admin(serve(GatewayConfig(language="hu", callback_codes=frozenset({4, 6}))))
     body = admin.call("GET", "/__admin/config")

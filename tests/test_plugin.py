@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,11 +24,14 @@ def send(mock, **params):
 
 
 def test_readme_examples_pass_in_an_empty_project(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_quickstart=(EXAMPLES / "test_readme_quickstart.py").read_text(),
-        test_inbox=(EXAMPLES / "test_readme_inbox.py").read_text(),
-    )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    examples = sorted(EXAMPLES.glob("test_readme_*.py"))
+    assert len(examples) == 4
+    pytester.makepyfile(**{path.stem: path.read_text() for path in examples})
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=5)
+    script = (EXAMPLES / "readme_without_pytest.py").read_text()
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True)  # fmt: skip
+    assert ran.stdout == "[('36301234567', 6)]\n"
 
 
 def test_each_test_gets_fresh_state_on_one_server(pytester: pytest.Pytester) -> None:

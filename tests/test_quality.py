@@ -57,11 +57,20 @@ def test_every_error_is_a_seeme_mock_error_and_drawn_in_its_tree() -> None:
         assert error.__name__ in doc, f"{error.__name__} is missing from the tree in {tree}"
 
 
-@pytest.mark.parametrize("example", ["test_readme_quickstart.py", "test_readme_inbox.py"])
-def test_readme_shows_the_example_tests_verbatim(example: str) -> None:
+def test_every_python_block_in_the_readme_runs_in_a_test_or_says_why_not() -> None:
+    """A block is a file of tests/examples, verbatim, which test_plugin runs in an empty
+    project; or it says it is a fragment, and why."""
     readme = (ROOT / "README.md").read_text()
-    text = (ROOT / "tests" / "examples" / example).read_text()
-    assert f"```python\n{text}```" in readme
+    blocks = re.findall(
+        r"(<!-- (example|fragment): ([^>]*) -->\n)?```python\n(.*?)```", readme, re.S
+    )
+    assert len(blocks) >= 7
+    for _, kind, said, code in blocks:
+        assert kind, f"a README block says neither example nor fragment:\n{code[:200]}"
+        if kind == "example":
+            assert (ROOT / said.strip()).read_text() == code, said
+        else:
+            assert said.strip(), "a fragment says why it is one"
 
 
 def test_every_scenario_example_in_the_readme_is_valid() -> None:

@@ -1,6 +1,6 @@
 """SeeMe's wire format: error codes, parameter rules and response bodies.
 
-Sources and the confidence of each rule are in ../shared/seeme-protocol.md;
+Sources and the confidence of each rule are in docs/seeme-protocol.md;
 the README lists which behaviours are guesses and the options that change them.
 """
 

@@ -1,7 +1,7 @@
 """SeeMe's rules for one send and its billing, as a pure function: the parameters, the
 account and the chosen scenario in, an accepted message or a :class:`Rejection` out.
 
-The order of the checks is SeeMe's (see ../shared/seeme-protocol.md): the first rule a
+The order of the checks is SeeMe's (see docs/seeme-protocol.md): the first rule a
 send breaks decides its error code.
 """
 

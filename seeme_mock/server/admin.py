@@ -26,7 +26,7 @@ from .openapi import OPENAPI
 from .pausing import pausing
 from .runtime import Runtime
 
-__all__ = ["add_admin_routes"]
+__all__ = ["add_admin_routes", "json_errors"]
 
 Handler = Callable[[web.Request], Any]
 T = TypeVar("T")
@@ -84,6 +84,21 @@ def _time(request: web.Request, name: str) -> float | None:
         raise _BadRequest(
             f"{name} must be Unix seconds or ISO 8601 like 2026-01-31T12:00:00+01:00, got {raw!r}"
         ) from None
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin API answers JSON, even for a path or a method it does not have."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status not in (404, 405) or not request.path.startswith("/__admin/"):
+            raise
+        return _json(
+            {"error": f"no {request.method} {request.path}; see /__admin/openapi.json"},
+            status=exc.status,
+        )
+    return response
 
 
 def add_admin_routes(app: web.Application, runtime: Runtime) -> None:

@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 
 from ..core.protocol import Format, Rejection, Reply, parse_params, render
-from .admin import add_admin_routes
+from .admin import add_admin_routes, json_errors
 from .guard import AdminAccess, admin_guard
 from .inspector import add_inspector_route
 from .runtime import Runtime
@@ -58,7 +58,8 @@ def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Applic
         return web.Response(body=body, content_type=content_type, charset="utf-8")
 
     app = web.Application(
-        client_max_size=MAX_BODY, middlewares=[admin_guard(access or AdminAccess())]
+        client_max_size=MAX_BODY,
+        middlewares=[admin_guard(access or AdminAccess()), json_errors],
     )
     app.router.add_route("GET", "/gateway", send_endpoint)
     app.router.add_route("POST", "/gateway", send_endpoint)
