@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import string
 
+from faker import Faker
 from faker.providers import BaseProvider
 
 from .core.operators import OPERATORS
 
-__all__ = ["COUNTRIES", "SeemeProvider"]
+__all__ = ["COUNTRIES", "SeemeProvider", "seeded_faker"]
 
 COUNTRIES = {"HU": "36", "RO": "40", "SK": "421", "CZ": "420", "AT": "43", "DE": "49"}
 _LENGTH = {"HU": 11, "RO": 11, "SK": 12, "CZ": 12, "AT": 12, "DE": 13}
@@ -50,3 +51,11 @@ class SeemeProvider(BaseProvider):
     def seeme_reference(self) -> str:
         """A message reference like an application would make one."""
         return f"msg-{self.generator.uuid4()[:12]}"
+
+
+def seeded_faker(seed: int) -> Faker:
+    """Faker with the SeeMe provider, seeded: the same data on every run."""
+    fake = Faker()
+    fake.add_provider(SeemeProvider)
+    fake.seed_instance(seed)
+    return fake

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .core.config import GATEWAY_SETTINGS, config_from
@@ -22,6 +24,7 @@ from .core.errors import ConfigError, ScenarioError
 from .core.scenario import Scenario
 from .core.scenario_files import load_scenario_files, parse_scenarios
 from .core.settings import Setting
+from .remote import RemoteSeemeMock
 from .server.options import SERVE_SETTINGS
 from .testing import SeemeMock
 
@@ -37,6 +40,12 @@ _MARKER_ONLY = ("scenario",)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("seeme", "seeme-mock SMS gateway")
+    remote = (
+        "drive a seeme-mock running there (e.g. http://seeme:8080, started with --clock "
+        "manual) instead of one in this process; also SEEME_MOCK_URL"
+    )
+    group.addoption("--seeme-url", dest="seeme_url", default=None, metavar="URL", help=remote)
+    parser.addini("seeme_url", remote, default=None)
     for setting in SETTINGS:
         help_text = f"{setting.help} (default: {setting.show_default()})"
         if setting.repeatable:
@@ -85,12 +94,47 @@ def _scenario_files(config: pytest.Config, paths: Iterable[str | Path]) -> tuple
     return load_scenario_files(parts)
 
 
+def _remote_url(config: pytest.Config) -> str | None:
+    return _option(config, "url") or os.environ.get("SEEME_MOCK_URL") or None
+
+
 @pytest.fixture(scope="session")
-def seeme_mock_server(pytestconfig: pytest.Config) -> Iterator[SeemeMock]:
-    """The session's server on 127.0.0.1 and a free port; tests use ``seeme_mock``."""
+def seeme_mock_server(pytestconfig: pytest.Config) -> Iterator[SeemeMock | RemoteSeemeMock]:
+    """The session's server on 127.0.0.1 and a free port (or the remote one of
+    ``seeme_url``); tests use ``seeme_mock``."""
+    url = _remote_url(pytestconfig)
+    if url is not None:
+        remote = RemoteSeemeMock(url)
+        try:
+            remote.check()
+        except (httpx.HTTPError, ConfigError) as exc:
+            raise pytest.UsageError(f"seeme_url: no seeme-mock answers at {url}: {exc}") from None
+        yield remote
+        remote.close()
+        return
     tls = _SERVE["tls"].parse(_option(pytestconfig, "tls") or "false")
     with SeemeMock(tls=tls) as mock:
         yield mock
+
+
+def _reset_remote(
+    request: pytest.FixtureRequest, remote: RemoteSeemeMock, settings: dict[str, Any]
+) -> RemoteSeemeMock:
+    """The same settings, sent to the remote server; its clock is the one it started with."""
+    settings.pop("clock", None)
+    inline = settings.pop("scenario", None)
+    paths = settings.pop("scenarios", None)
+    try:
+        remote.reset(settings)
+        if inline is not None:
+            remote.use_scenario(inline)
+        if paths is not None:
+            given = paths.split(",") if isinstance(paths, str) else paths
+            given = [given] if isinstance(given, Path) else given
+            remote.use_scenario(request.config.rootpath / str(p).strip() for p in given)
+    except (ConfigError, ScenarioError) as exc:
+        pytest.fail(f"seeme-mock settings:\n{exc}", pytrace=False)
+    return remote
 
 
 def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -120,9 +164,13 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def seeme_mock(request: pytest.FixtureRequest, seeme_mock_server: SeemeMock) -> SeemeMock:
+def seeme_mock(
+    request: pytest.FixtureRequest, seeme_mock_server: SeemeMock | RemoteSeemeMock
+) -> Any:
     """A SeeMe gateway with fresh state for this test; point the SUT at ``.url + "/gateway"``."""
     settings = _settings(request)
+    if isinstance(seeme_mock_server, RemoteSeemeMock):
+        return _reset_remote(request, seeme_mock_server, settings)
     try:
         clock = _CLOCK.parse(settings.pop("clock", "manual"))
         scenarios: tuple[Scenario, ...] = ()

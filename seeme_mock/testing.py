@@ -27,7 +27,7 @@ from .core.errors import ConfigError, ExpectationError, InternalError
 from .core.gateway import Gateway
 from .core.records import Callback, Forward, Inbound, Message, Rejected
 from .core.scenario_files import load_scenario_files, parse_scenarios
-from .core.waits import explain_inbound_wait, explain_wait
+from .core.waits import explain_inbound_wait, explain_missing_send, explain_wait
 from .server.inprocess import AppKind
 from .server.mock_server import MockServer
 from .server.options import ClockKind
@@ -180,13 +180,9 @@ class SeemeMock:
         ``seeme_sender()``, ``seeme_reference()``), seeded from the gateway's seed so a
         test gets the same data on every run."""
         if self._fake is None:
-            from faker import Faker
+            from .fake import seeded_faker  # Faker takes a while to import: only when used
 
-            from .fake import SeemeProvider
-
-            self._fake = Faker()
-            self._fake.add_provider(SeemeProvider)
-            self._fake.seed_instance(self.config.seed)
+            self._fake = seeded_faker(self.config.seed)
         return self._fake
 
     @property
@@ -256,20 +252,11 @@ class SeemeMock:
         ]
         if (count is None and found) or len(found) == count:
             return found
-        wanted = ", ".join(
-            f"{k}={v!r}" for k, v in (("number", number), ("text", text)) if v is not None
+        others = [(m.number, m.text) for m in messages if m not in found]
+        refused = [(r.code, r.message, r.params) for r in self.rejections]
+        raise ExpectationError(
+            explain_missing_send(number, text, count, len(found), others, refused)
         )
-        expected = "at least once" if count is None else f"{count} times"
-        lines = [f"expected a send with {wanted or 'anything'} {expected}, found {len(found)}"]
-        near = [m for m in messages if m not in found]
-        if near:
-            lines.append("other sends:")
-            lines += [f"  number={m.number!r} text={m.text!r}" for m in near[:10]]
-        rejected = self.rejections
-        if rejected:
-            lines.append("sends the gateway refused:")
-            lines += [f"  code {r.code} ({r.message}): {dict(r.params)!r}" for r in rejected[:10]]
-        raise ExpectationError("\n".join(lines))
 
 
 def _clock(kind: ClockKind | Clock) -> Clock:

@@ -40,6 +40,7 @@ from .settings import (
     setting,
     settings_of,
     text,
+    value_at,
     whole,
 )
 from .status import LANGUAGES, STATUS_CODES
@@ -348,8 +349,9 @@ GATEWAY_SETTINGS: tuple[Setting, ...] = tuple(settings_of(GatewayConfig))
 """Every setting of the emulated account, in the order ``--help`` shows them."""
 
 
-def config_from(values: dict[str, Any]) -> GatewayConfig:
-    """A config from values by setting name; text values are read as the ini file's are."""
+def config_from(values: dict[str, Any], base: GatewayConfig | None = None) -> GatewayConfig:
+    """A config from values by setting name (the rest as in ``base``, else the defaults);
+    text values are read as the ini file's are."""
     known = {s.name: s for s in GATEWAY_SETTINGS}
     for name in values:
         if name not in known:
@@ -358,8 +360,9 @@ def config_from(values: dict[str, Any]) -> GatewayConfig:
             raise ConfigError(
                 f"unknown setting {name!r}{hint}; valid: {', '.join(known)}", setting=name
             )
-    read = {
-        name: known[name].parse(value) if isinstance(value, str) else value
+    read = {} if base is None else {s.name: value_at(base, s) for s in GATEWAY_SETTINGS}
+    read.update(
+        (name, known[name].parse(value) if isinstance(value, str) else value)
         for name, value in values.items()
-    }
+    )
     return build(GatewayConfig, read, GATEWAY_SETTINGS)

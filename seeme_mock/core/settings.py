@@ -38,6 +38,7 @@ __all__ = [
     "setting",
     "settings_of",
     "text",
+    "value_at",
     "whole",
 ]
 
@@ -136,6 +137,14 @@ def settings_of(cls: type[Any], path: tuple[str, ...] = ()) -> Iterator[Setting]
             flag=spec["flag"] or "--" + name.replace("_", "-"),
             repeatable=spec["repeatable"],
         )
+
+
+def value_at(instance: Any, setting: Setting) -> Any:
+    """The value ``setting`` has in ``instance`` (following nested dataclasses)."""
+    value = instance
+    for name in setting.path:
+        value = getattr(value, name)
+    return value
 
 
 def check_fields(instance: Any) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .records import Callback, CallbackState, Delivery, Forward
 
-__all__ = ["all_delivered", "explain_inbound_wait", "explain_wait", "settled"]
+__all__ = [
+    "all_delivered",
+    "explain_inbound_wait",
+    "explain_missing_send",
+    "explain_wait",
+    "settled",
+]
 
 
 def settled(found: Sequence[Delivery], codes: frozenset[int] | None) -> bool:
@@ -74,4 +80,30 @@ def explain_inbound_wait(
             f"  number={forward.inbound.number} text={forward.inbound.text!r}: "
             f"{forward.state.value}{why}; attempts: {attempts or 'none yet'}"
         )
+    return "\n".join(lines)
+
+
+def explain_missing_send(
+    number: str | None,
+    text: str | None,
+    count: int | None,
+    found: int,
+    others: Sequence[tuple[str, str]],
+    refused: Sequence[tuple[int, str, Mapping[str, str]]],
+) -> str:
+    """Why ``assert_sent`` failed: what was expected, the sends that came instead, and the
+    sends the gateway refused, with their codes."""
+    wanted = ", ".join(
+        f"{k}={v!r}" for k, v in (("number", number), ("text", text)) if v is not None
+    )
+    expected = "at least once" if count is None else f"{count} times"
+    lines = [f"expected a send with {wanted or 'anything'} {expected}, found {found}"]
+    if others:
+        lines.append("other sends:")
+        lines += [f"  number={n!r} text={t!r}" for n, t in others[:10]]
+    if refused:
+        lines.append("sends the gateway refused:")
+        lines += [
+            f"  code {code} ({said}): {dict(params)!r}" for code, said, params in refused[:10]
+        ]
     return "\n".join(lines)

@@ -12,15 +12,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ..core.config import GATEWAY_SETTINGS
-from ..core.errors import ScenarioError
+from ..core.config import GATEWAY_SETTINGS, config_from
+from ..core.errors import ConfigError, ScenarioError
 from ..core.export import inbound_record, iso_time, journal_chunks, message_record
 from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
 from ..core.scenario import Scenario
 from ..core.scenario_files import parse_scenarios
-from ..core.settings import LONGEST_DELAY, Kind, seconds, whole
+from ..core.settings import LONGEST_DELAY, Kind, seconds, value_at, whole
 from ..core.waits import explain_inbound_wait, explain_wait
 from .openapi import OPENAPI
 from .pausing import pausing
@@ -165,18 +165,26 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         return _json(record(message))
 
     async def reset(request: web.Request) -> web.Response:
-        await runtime.reset()
+        raw = await request.read()
+        if not raw.strip():
+            await runtime.reset()
+            return _json({"reset": True})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        settings = body.get("settings") if isinstance(body, dict) else None
+        if not isinstance(settings, dict) or not all(isinstance(v, str) for v in settings.values()):
+            raise _BadRequest('give no body, or JSON like {"settings": {"language": "hu"}}')
+        try:
+            await runtime.reset(config_from(settings, base=runtime.base_config))
+        except ConfigError as exc:
+            raise _BadRequest(str(exc)) from None
         return _json({"reset": True})
 
     async def config(request: web.Request) -> web.Response:
         current = gateway().config
-        values: dict[str, Any] = {}
-        for setting in GATEWAY_SETTINGS:
-            value: Any = current
-            for name in setting.path:
-                value = getattr(value, name)
-            values[setting.name] = setting.kind.show(value)
-        return _json(values)
+        return _json({s.name: s.kind.show(value_at(current, s)) for s in GATEWAY_SETTINGS})
 
     def scenario_list() -> dict[str, Any]:
         gw = gateway()

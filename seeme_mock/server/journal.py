@@ -50,15 +50,22 @@ class SqliteJournal:
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.DatabaseError as exc:
+            raise self._refused(exc) from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"{self.path} cannot be a journal ({exc}); give a new file's name or one "
-                "that serve --journal wrote",
-                setting="journal",
-            ) from None
+            self._db.close()
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: sqlite3.DatabaseError) -> ConfigError:
+        return ConfigError(
+            f"{self.path} cannot be a journal ({exc}); give a new file's name or one "
+            "that serve --journal wrote",
+            setting="journal",
+        )
 
     def load(self) -> Saved:
         clock = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()

@@ -260,8 +260,25 @@ OPENAPI: dict[str, Any] = {
         },
         "/__admin/reset": {
             "post": {
-                "summary": "Forget every message and callback; the balance starts over",
-                "responses": {"200": _answer("Reset", "Done.")},
+                "summary": "Forget every message and callback; the balance starts over. With "
+                '{"settings": {...}}, start over from serve\'s settings changed by these (by '
+                "the names of GET /__admin/config, as the ini file's text)",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": _object(
+                                {
+                                    "settings": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    }
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": {"200": _answer("Reset", "Done."), **_ERRORS},
             }
         },
         "/__admin/inbox": {

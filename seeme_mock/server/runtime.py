@@ -31,6 +31,8 @@ class Runtime:
         journal: SqliteJournal | None = None,
     ) -> None:
         config = config or GatewayConfig()
+        self.base_config = config
+        """The settings it started with: a reset with settings changes these."""
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
         self.journal = journal
