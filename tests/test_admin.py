@@ -165,6 +165,21 @@ def test_the_inbox(serve: Serve, httpserver: HTTPServer) -> None:
     admin.http.close()
 
 
+def test_resend_and_the_refused_list(admin: Admin, httpserver: HTTPServer) -> None:
+    admin.send(reference="again", callback="6", callbackurl=dlr(httpserver))
+    admin.send(number="0630")
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 5})
+    path = "/__admin/messages/1/callbacks/0/resend"
+    body = admin.call("POST", "/__admin/messages/{id}/callbacks/{index}/resend", path=path)
+    assert [c["code"] for c in body["callbacks"]] == [6, 6]
+    admin.call("POST", "/__admin/clock/advance", params={"seconds": 0})
+    assert [r.args["code"] for r, _ in httpserver.log] == ["6", "6"]
+    admin.call("POST", "/__admin/messages/{id}/callbacks/{index}/resend", 404,
+               path="/__admin/messages/1/callbacks/5/resend")  # fmt: skip
+    refused = admin.call("GET", "/__admin/rejections")
+    assert refused["total"] == 1 and refused["rejections"][0]["code"] == 3
+
+
 def test_unknown_paths_and_methods_answer_json_too(serve: Serve) -> None:
     server = serve()
     missing = httpx.get(server.url + "/__admin/nope")

@@ -4,7 +4,7 @@ export and the inspector page. Times are ISO 8601 in the gateway's time zone."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +20,14 @@ def iso_time(at: float, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(at, zone).isoformat(timespec="milliseconds")
 
 
-def _attempt(attempt: Attempt, zone: ZoneInfo) -> dict[str, Any]:
+UrlOf = Callable[[Callback, float], "str | None"]
+"""The URL an attempt at a time put on the wire (the detail view shows it)."""
+
+
+def _attempt(attempt: Attempt, zone: ZoneInfo, url: str | None = None) -> dict[str, Any]:
+    shown = {"url": url} if url is not None else {}
     return {
+        **shown,
         "at": iso_time(attempt.at, zone),
         "ok": attempt.ok,
         "http_status": attempt.status,
@@ -30,19 +36,25 @@ def _attempt(attempt: Attempt, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _callback(callback: Callback, zone: ZoneInfo) -> dict[str, Any]:
+def _callback(callback: Callback, zone: ZoneInfo, url_of: UrlOf | None) -> dict[str, Any]:
     return {
         "code": callback.code,
         "state": callback.state.value,
         "due": iso_time(callback.due, zone),
         "status_at": iso_time(callback.status_at, zone),
         "failure": callback.failure,
-        "attempts": [_attempt(a, zone) for a in callback.attempts],
+        "attempts": [
+            _attempt(a, zone, None if url_of is None else url_of(callback, a.at))
+            for a in callback.attempts
+        ],
     }
 
 
-def message_record(message: Message, zone: ZoneInfo, language: str = "en") -> dict[str, Any]:
-    """One message with its whole timeline: statuses, callbacks and every attempt."""
+def message_record(
+    message: Message, zone: ZoneInfo, language: str = "en", url_of: UrlOf | None = None
+) -> dict[str, Any]:
+    """One message with its whole timeline: statuses, callbacks and every attempt (with
+    ``url_of``, each attempt's exact URL)."""
     return {
         "id": message.id,
         "received_at": iso_time(message.received_at, zone),
@@ -55,6 +67,7 @@ def message_record(message: Message, zone: ZoneInfo, language: str = "en") -> di
         "price": float(message.price),
         "mccmnc": message.mccmnc,
         "scenario": message.scenario.name,
+        "scenario_origin": message.scenario.origin,
         "callback_url": message.callback_url,
         "callback_codes": sorted(message.callback_codes),
         "status": message.status,
@@ -63,7 +76,7 @@ def message_record(message: Message, zone: ZoneInfo, language: str = "en") -> di
             {"code": s.code, "at": iso_time(s.at, zone), "text": status_text(s.code, language)}
             for s in message.statuses
         ],
-        "callbacks": [_callback(c, zone) for c in message.callbacks],
+        "callbacks": [_callback(c, zone, url_of) for c in message.callbacks],
     }
 
 

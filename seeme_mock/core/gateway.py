@@ -413,6 +413,15 @@ class Gateway:
             raise ValueError(f"status code {code} is outside SeeMe's table (1..10)")
         self._scheduler.add_status(message, code, self.clock.now())
 
+    def resend(self, callback: Callback) -> Callback:
+        """The callback once more, as a new one queued now behind the message's others
+        (a tester's retry of a failed one)."""
+        return self._scheduler.resend(callback, self.clock.now())
+
+    def url_at(self, callback: Callback, at: float) -> str | None:
+        """The URL an attempt at ``at`` put (or puts) on the wire, byte for byte."""
+        return self._url(callback, at)
+
     def move_clock_to(self, when: float) -> None:
         """The manual clock's only mover: the journal keeps the virtual time."""
         clock = self.clock

@@ -106,6 +106,12 @@ class Scheduler:
             self._enqueue(message, Callback(message, code, now, now), now)
         self._changed(message)
 
+    def resend(self, callback: Callback, now: float) -> Callback:
+        again = Callback(callback.message, callback.code, now, callback.status_at)
+        self._enqueue(callback.message, again, now)
+        self._changed(callback.message)
+        return again
+
     def forward(self, inbound: Inbound, now: float) -> None:
         """Forward an inbound SMS now (behind any earlier forward of it)."""
         self._enqueue(inbound, Forward(inbound, now), now)

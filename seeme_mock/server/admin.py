@@ -14,7 +14,13 @@ from aiohttp import web
 
 from ..core.config import GATEWAY_SETTINGS, config_from
 from ..core.errors import ConfigError, ScenarioError
-from ..core.export import inbound_record, iso_time, journal_chunks, message_record
+from ..core.export import (
+    inbound_record,
+    iso_time,
+    journal_chunks,
+    message_record,
+    rejection_record,
+)
 from ..core.gateway import Gateway
 from ..core.protocol import Rejection, parse_callback_codes
 from ..core.records import Message
@@ -101,6 +107,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     return response
 
 
+def _searched(message: Message) -> str:
+    """What a page's filter looks in."""
+    return (
+        f"{message.number} {message.reference} {message.text} {message.sender} "
+        f"{message.scenario.name}"
+    ).lower()
+
+
 def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
     def gateway() -> Gateway:
         return runtime.gateway
@@ -135,6 +149,7 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
 
     async def messages(request: web.Request) -> web.Response:
         number, reference = request.query.get("number"), request.query.get("reference")
+        needle = request.query.get("q", "").strip().lower()
         status = _query(request, "status", _STATUS, None)
         since, until = _time(request, "since"), _time(request, "until")
         limit = _query(request, "limit", _LIMIT, 100) or 100
@@ -147,6 +162,7 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
             and status in (None, m.status)
             and (since is None or m.received_at >= since)
             and (until is None or m.received_at <= until)
+            and (not needle or needle in _searched(m))
         ]
         end = len(found) - offset
         page = found[max(0, end - limit) : max(0, end)]
@@ -154,7 +170,33 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         return _json({"messages": records, "total": len(found)})
 
     async def one_message(request: web.Request) -> web.Response:
-        return _json(record(message_of(request)))
+        gw = gateway()
+        return _json(message_record(message_of(request), gw.zone, gw.config.language, gw.url_at))
+
+    async def resend(request: web.Request) -> web.Response:
+        message = message_of(request)
+        try:
+            callback = message.callbacks[int(request.match_info["index"])]
+        except (ValueError, IndexError):
+            raise _BadRequest(
+                f"message {message.id} has no callback {request.match_info['index']!r}",
+                status=404,
+            ) from None
+        gateway().resend(callback)
+        return _json(record(message))
+
+    async def rejections(request: web.Request) -> web.Response:
+        gw = gateway()
+        limit = _query(request, "limit", _LIMIT, 100) or 100
+        offset = _query(request, "offset", _OFFSET, 0) or 0
+        end = len(gw.rejections) - offset
+        page = gw.rejections[max(0, end - limit) : max(0, end)]
+        return _json(
+            {
+                "rejections": [rejection_record(r, gw.zone) for r in page],
+                "total": len(gw.rejections),
+            }
+        )
 
     async def push_status(request: web.Request) -> web.Response:
         message = message_of(request)
@@ -318,6 +360,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         ("GET", "/__admin/messages", messages),
         ("GET", "/__admin/messages/{id}", one_message),
         ("POST", "/__admin/messages/{id}/status", push_status),
+        ("POST", "/__admin/messages/{id}/callbacks/{index}/resend", resend),
+        ("GET", "/__admin/rejections", rejections),
         ("POST", "/__admin/reset", reset),
         ("GET", "/__admin/config", config),
         ("GET", "/__admin/inbox", list_inbound),

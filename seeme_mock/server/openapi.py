@@ -68,7 +68,8 @@ _SCHEMAS: dict[str, Any] = {
             "http_status": {"type": ["integer", "null"]},
             "error": _NULLABLE_STR,
             "latency_ms": {"type": "number"},
-        }
+        },
+        {"url": {"type": "string", "description": "the exact URL sent (one message's view)"}},
     ),
     "Callback": _object(
         {
@@ -94,6 +95,7 @@ _SCHEMAS: dict[str, Any] = {
             "price": {"type": "number"},
             "mccmnc": {"type": ["integer", "null"]},
             "scenario": {"type": "string"},
+            "scenario_origin": {"type": "string", "description": "file:line it was written at"},
             "callback_url": _NULLABLE_STR,
             "callback_codes": {"type": "array", "items": _CODE},
             "status": {"type": ["integer", "null"]},
@@ -135,6 +137,9 @@ _SCHEMAS: dict[str, Any] = {
                 ),
             },
         }
+    ),
+    "RejectionList": _object(
+        {"rejections": {"type": "array", "items": _ref("Rejection")}, "total": {"type": "integer"}}
     ),
     "InboundList": _object({"inbound": {"type": "array", "items": _ref("Inbound")}}),
     "InboundSms": {
@@ -228,6 +233,7 @@ OPENAPI: dict[str, Any] = {
                         {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 100},
                         "at most this many, the newest",
                     ),
+                    _query("q", {"type": "string"}, "in number, reference, text, sender, scenario"),
                     _query(
                         "offset",
                         {"type": "integer", "minimum": 0, "default": 0},
@@ -245,6 +251,35 @@ OPENAPI: dict[str, Any] = {
                     "200": _answer("Message", "The message."),
                     "404": _answer("Error", "No such message."),
                 },
+            }
+        },
+        "/__admin/messages/{id}/callbacks/{index}/resend": {
+            "post": {
+                "summary": "Send a callback of the message once more (index: its place in "
+                "the message's callbacks, from 0), queued behind the others",
+                "parameters": [
+                    _ID,
+                    {
+                        "name": "index",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {
+                    "200": _answer("Message", "The message, with the new callback."),
+                    "404": _answer("Error", "No such message or callback."),
+                },
+            }
+        },
+        "/__admin/rejections": {
+            "get": {
+                "summary": "Refused sends, newest last, with the code and text they got",
+                "parameters": [
+                    _query("limit", {"type": "integer", "minimum": 1, "default": 100}, "newest"),
+                    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                ],
+                "responses": {"200": _answer("RejectionList", "The refused sends."), **_ERRORS},
             }
         },
         "/__admin/messages/{id}/status": {
