@@ -46,16 +46,15 @@ def explain_wait(
     ]
     if not found:
         lines.append("no such callback was ever due (did the send list these codes in 'callback'?)")
-    for callback in found:
-        attempts = ", ".join(
-            str(a.status) if a.error is None else a.error for a in callback.attempts
-        )
-        why = f" ({callback.failure})" if callback.failure else ""
-        lines.append(
-            f"  reference={callback.message.reference!r} code={callback.code}: "
-            f"{callback.state.value}{why}; attempts: {attempts or 'none yet'}"
-        )
+    lines += [_outcome(f"reference={c.message.reference!r} code={c.code}", c) for c in found]
     return "\n".join(lines)
+
+
+def _outcome(what: str, delivery: Delivery) -> str:
+    """One line: what it was, where it stands, and every attempt's answer or error."""
+    attempts = ", ".join(str(a.status) if a.error is None else a.error for a in delivery.attempts)
+    why = f" ({delivery.failure})" if delivery.failure else ""
+    return f"  {what}: {delivery.state.value}{why}; attempts: {attempts or 'none yet'}"
 
 
 def explain_inbound_wait(
@@ -71,15 +70,7 @@ def explain_inbound_wait(
             "no such SMS was forwarded (did it reach an inbox number of the account, "
             "with the keyword on a shared one?)"
         )
-    for forward in found:
-        attempts = ", ".join(
-            str(a.status) if a.error is None else a.error for a in forward.attempts
-        )
-        why = f" ({forward.failure})" if forward.failure else ""
-        lines.append(
-            f"  number={forward.inbound.number} text={forward.inbound.text!r}: "
-            f"{forward.state.value}{why}; attempts: {attempts or 'none yet'}"
-        )
+    lines += [_outcome(f"number={f.inbound.number} text={f.inbound.text!r}", f) for f in found]
     return "\n".join(lines)
 
 
