@@ -153,6 +153,10 @@ def client() -> httpx.Client:
 pytest_plugins = ["pytester"]
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _client.close()
+
+
 @pytest.fixture(autouse=True)
 def _sample_projects_without_asyncio(request: pytest.FixtureRequest) -> None:
     """Sample projects run by pytester load no pytest-asyncio unless a test asks for it:

@@ -9,6 +9,7 @@ from .core.errors import (
     InternalError,
     ScenarioError,
     SeemeMockError,
+    UsageError,
 )
 from .core.gateway import Gateway
 from .core.records import Attempt, Callback, CallbackState, Message, Rejected
@@ -39,6 +40,7 @@ __all__ = [
     "SeemeMock",
     "SeemeMockError",
     "Step",
+    "UsageError",
     "load_scenario_files",
     "parse_scenarios",
 ]

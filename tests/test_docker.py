@@ -44,7 +44,8 @@ def docker() -> Iterator[None]:
             pytest.skip("no Docker daemon answers and none can be started here (needs root "
                         "and dockerd: apt-get install docker.io)")  # fmt: skip
         log = Path(tempfile.gettempdir()) / "seeme-mock-dockerd.log"
-        started = subprocess.Popen(["dockerd"], stdout=log.open("w"), stderr=subprocess.STDOUT)
+        with log.open("w") as output:
+            started = subprocess.Popen(["dockerd"], stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not _daemon_answers():
             if started.poll() is not None or time.monotonic() > deadline:

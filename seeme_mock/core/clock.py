@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from .errors import UsageError
+
 __all__ = ["Clock", "ManualClock", "RealClock"]
 
 
@@ -44,7 +46,7 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
-            raise ValueError(f"a clock cannot go back: advance({seconds}) needs seconds >= 0")
+            raise UsageError(f"a clock cannot go back: advance({seconds}) needs seconds >= 0")
         self._now += seconds
 
     def move_to(self, when: float) -> None:

@@ -3,6 +3,7 @@
     SeemeMockError               catch this to catch them all
      ├── ConfigError             a setting that cannot work (also a ValueError)
      ├── ScenarioError           scenario files with problems, one file:line:col each (ValueError)
+     ├── UsageError              a call whose argument cannot work (also a ValueError)
      ├── ClockError              asked the real clock to move (also a RuntimeError)
      ├── ExpectationError        a test's expectation did not hold (also an AssertionError)
      └── InternalError           seeme-mock itself failed inside the server: a bug, please report
@@ -19,6 +20,7 @@ __all__ = [
     "InternalError",
     "ScenarioError",
     "SeemeMockError",
+    "UsageError",
 ]
 
 
@@ -40,6 +42,11 @@ class ScenarioError(SeemeMockError, ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class UsageError(SeemeMockError, ValueError):
+    """A call with an argument that cannot work: a number that cannot send an SMS, a
+    status outside SeeMe's table, time asked to go back."""
 
 
 class ClockError(SeemeMockError, RuntimeError):

@@ -22,7 +22,7 @@ from .allow import check_ip_range, ip_allowed
 from .callback import CallbackParams, callback_url, encode_callback_query
 from .clock import Clock, ManualClock
 from .config import GatewayConfig
-from .errors import ClockError
+from .errors import ClockError, UsageError
 from .inbox import check_number, forward_query, parse_prefix, unroutable
 from .journal_state import inbound_from_state, message_from_state, rejection_from_state
 from .magic import MAGIC_NUMBERS
@@ -318,7 +318,7 @@ class Gateway:
             shared = [parse_prefix(p)[1] for p in config.inbox_prefixes]
             destination = next(iter((*config.inbox_numbers, *shared)), "")
         if not destination:
-            raise ValueError("the account has no inbox number: set inbox_numbers or inbox_prefixes")
+            raise UsageError("the account has no inbox number: set inbox_numbers or inbox_prefixes")
         inbound = Inbound(
             id=next(self._inbound_ids),
             received_at=self.clock.now(),
@@ -410,7 +410,7 @@ class Gateway:
     def push_status(self, message: Message, code: int) -> None:
         """A status by hand, now, reported like any other if the send asked for its code."""
         if code not in range(1, 11):
-            raise ValueError(f"status code {code} is outside SeeMe's table (1..10)")
+            raise UsageError(f"status code {code} is outside SeeMe's table (1..10)")
         self._scheduler.add_status(message, code, self.clock.now())
 
     def resend(self, callback: Callback) -> Callback:

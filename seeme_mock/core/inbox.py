@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote_plus
 
+from .errors import UsageError
+
 __all__ = ["check_number", "check_prefix", "forward_query", "parse_prefix", "unroutable"]
 
 _NUMBER = re.compile(r"[1-9][0-9]{7,14}")
@@ -22,7 +24,7 @@ _NUMBER = re.compile(r"[1-9][0-9]{7,14}")
 
 def check_number(value: str) -> None:
     if not _NUMBER.fullmatch(value):
-        raise ValueError(f"{value!r} is not a number in international format like 36201234567")
+        raise UsageError(f"{value!r} is not a number in international format like 36201234567")
 
 
 def parse_prefix(value: str) -> tuple[str, str]:

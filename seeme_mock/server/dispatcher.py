@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from ..core.errors import ClockError
+from ..core.errors import ClockError, UsageError
 from ..core.gateway import Dispatch, Gateway
 from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
@@ -207,7 +207,7 @@ class Dispatcher:
                 "(serve --clock manual, or the fixture's default clock)"
             )
         if seconds < 0:
-            raise ValueError(f"advance({seconds}): time only moves forward, give seconds >= 0")
+            raise UsageError(f"advance({seconds}): time only moves forward, give seconds >= 0")
         target = gateway.clock.now() + seconds
         attempts = 0
         while (due := gateway.next_due()) is not None and due <= target:
