@@ -13,27 +13,31 @@ import itertools
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .allow import check_ip_range, ip_allowed
-from .callback import CallbackParams, callback_url, encode_callback_query
 from .clock import Clock, ManualClock
 from .config import GatewayConfig
 from .errors import ClockError, UsageError
-from .inbox import check_number, forward_query, parse_prefix, unroutable
-from .journal_state import inbound_from_state, message_from_state, rejection_from_state
+from .inbox import check_number, first_inbox_number, reply_route, unroutable
+from .journal_state import (
+    Journal,
+    MemoryOnly,
+    inbound_from_state,
+    message_from_state,
+    rejection_from_state,
+)
 from .magic import MAGIC_NUMBERS
 from .protocol import Format, Rejection, Reply, as_received
 from .records import Attempt, Callback, Delivery, Forward, Inbound, Message, Rejected
+from .reports import forward_url, report_url
 from .scenario import Branch, Scenario
 from .scheduler import Scheduler
 from .send_rules import accept_send, accepted_reply, authenticate, balance_reply, required
-from .status import status_text
 
-__all__ = ["Answer", "Dispatch", "Gateway", "Journal", "MemoryOnly"]
+__all__ = ["Answer", "Dispatch", "Gateway"]
 
 
 class Answer(NamedTuple):
@@ -51,50 +55,6 @@ class Dispatch(NamedTuple):
     delivery: Delivery
     url: str
     headers: tuple[tuple[str, str], ...] = ()
-
-
-class Journal(Protocol):
-    """Where the gateway's state is kept beyond memory. The gateway calls it on every
-    change; :meth:`Gateway.restore` takes back what it kept."""
-
-    def message_changed(self, message: Message) -> None: ...
-
-    def rejection_added(self, rejected: Rejected) -> None: ...
-
-    def inbound_changed(self, inbound: Inbound) -> None: ...
-
-    def messages_dropped(self, ids: list[int]) -> None: ...
-
-    def rejections_dropped(self, count: int) -> None: ...
-
-    def clock_moved(self, now: float) -> None: ...
-
-    def cleared(self) -> None: ...
-
-
-class MemoryOnly:
-    """No journal: what is in memory is all there is (and nothing is serialised)."""
-
-    def message_changed(self, message: Message) -> None:
-        pass
-
-    def rejection_added(self, rejected: Rejected) -> None:
-        pass
-
-    def inbound_changed(self, inbound: Inbound) -> None:
-        pass
-
-    def messages_dropped(self, ids: list[int]) -> None:
-        pass
-
-    def rejections_dropped(self, count: int) -> None:
-        pass
-
-    def clock_moved(self, now: float) -> None:
-        pass
-
-    def cleared(self) -> None:
-        pass
 
 
 class Gateway:
@@ -314,11 +274,7 @@ class Gateway:
         ValueError for a number that cannot send an SMS."""
         check_number(number)
         config = self.config
-        if destination is None:
-            shared = [parse_prefix(p)[1] for p in config.inbox_prefixes]
-            destination = next(iter((*config.inbox_numbers, *shared)), "")
-        if not destination:
-            raise UsageError("the account has no inbox number: set inbox_numbers or inbox_prefixes")
+        destination = destination or first_inbox_number(config.inbox_numbers, config.inbox_prefixes)
         inbound = Inbound(
             id=next(self._inbound_ids),
             received_at=self.clock.now(),
@@ -337,23 +293,14 @@ class Gateway:
         return inbound
 
     def _answer(self, message: Message) -> None:
-        """The recipient of ``message`` replies: to the number it came from when that is an
-        inbox number, else to the first one; to a shared number with the keyword first.
-        An account with no inbox at all receives nothing, as on SeeMe."""
+        """The recipient of ``message`` replies (see :func:`.inbox.reply_route`)."""
         assert message.reply is not None
-        text = message.reply[1]
-        numbers, prefixes = self.config.inbox_numbers, self.config.inbox_prefixes
-        if message.sender in numbers:
-            destination = message.sender
-        elif numbers:
-            destination = numbers[0]
-        elif prefixes:
-            keyword, destination = parse_prefix(prefixes[0])
-            if text.split(maxsplit=1)[0].upper() != keyword.upper():
-                text = f"{keyword} {text}"
-        else:
-            return
-        self.receive(message.number, text, destination, answers=message.id)
+        config = self.config
+        route = reply_route(
+            message.sender, message.reply[1], config.inbox_numbers, config.inbox_prefixes
+        )
+        if route is not None:
+            self.receive(message.number, route[1], route[0], answers=message.id)
 
     def restore(
         self,
@@ -459,42 +406,9 @@ class Gateway:
         self._scheduler.record(delivery, attempt, self.clock.now())
 
     def _url(self, delivery: Delivery, now: float) -> str | None:
+        """Where an attempt at ``now`` goes, byte for byte; None when nowhere is set."""
         if isinstance(delivery, Forward):
-            inbound = delivery.inbound
-            if self.config.inbox_url is None:
-                return None
-            when = datetime.fromtimestamp(inbound.received_at, self.zone)
-            query = forward_query(
-                inbound.text, inbound.number, inbound.destination, when, self.config.inbox_encoding
-            )
-            return callback_url(self.config.inbox_url, query)
+            return forward_url(delivery.inbound, self.config, self.zone)
         if delivery.message.callback_url is None:
             return None
-        return self._callback_url(delivery, now)
-
-    def _callback_url(self, callback: Callback, now: float) -> str:
-        message = callback.message
-        assert message.callback_url is not None
-        when = callback.status_at if self.config.timestamp == "status" else now
-        custom = message.scenario.callback
-        text = custom.texts.get(callback.code) or status_text(
-            callback.code, custom.language or self.config.language
-        )
-        mccmnc = message.mccmnc if self.config.send_mccmnc else None
-        if custom.mccmnc is not None:
-            mccmnc = custom.mccmnc or None
-        params = CallbackParams(
-            reference=message.reference,
-            number=message.number,
-            sender=message.sender,
-            code=callback.code,
-            message=text,
-            price=message.price if custom.price is None else custom.price,
-            timestamp=datetime.fromtimestamp(when, self.zone).replace(tzinfo=None),
-            mccmnc=mccmnc,
-            split=message.parts,
-        )
-        query = encode_callback_query(
-            params, custom.encoding or self.config.encoding, custom.params
-        )
-        return callback_url(message.callback_url, query)
+        return report_url(delivery, self.config, self.zone, now)

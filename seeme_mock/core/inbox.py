@@ -11,13 +11,21 @@ in production was. The charset of accented text is not documented: UTF-8 by defa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote_plus
 
 from .errors import UsageError
 
-__all__ = ["check_number", "check_prefix", "forward_query", "parse_prefix", "unroutable"]
+__all__ = [
+    "check_number",
+    "check_prefix",
+    "first_inbox_number",
+    "forward_query",
+    "parse_prefix",
+    "reply_route",
+    "unroutable",
+]
 
 _NUMBER = re.compile(r"[1-9][0-9]{7,14}")
 
@@ -37,6 +45,32 @@ def parse_prefix(value: str) -> tuple[str, str]:
 
 def check_prefix(value: str) -> None:
     parse_prefix(value)
+
+
+def first_inbox_number(numbers: Sequence[str], prefixes: Sequence[str]) -> str:
+    """Where an SMS goes when no destination is given: the first dedicated number, else
+    the first shared one."""
+    for number in (*numbers, *(parse_prefix(p)[1] for p in prefixes)):
+        return number
+    raise UsageError("the account has no inbox number: set inbox_numbers or inbox_prefixes")
+
+
+def reply_route(
+    sender: str, text: str, numbers: Sequence[str], prefixes: Sequence[str]
+) -> tuple[str, str] | None:
+    """Where a recipient's reply goes, and its text: to the number the SMS came from when
+    that is an inbox number, else to the first one; to a shared number with the keyword
+    first. None: the account has no inbox, and the reply reaches nobody, as on SeeMe."""
+    if sender in numbers:
+        return sender, text
+    if numbers:
+        return numbers[0], text
+    if not prefixes:
+        return None
+    keyword, number = parse_prefix(prefixes[0])
+    if text.split(maxsplit=1)[0].upper() != keyword.upper():
+        text = f"{keyword} {text}"
+    return number, text
 
 
 def unroutable(

@@ -1,4 +1,5 @@
-"""Messages and refused sends as JSON-ready state for the durable journal, and back.
+"""The durable journal's side of the gateway: what it is told (:class:`Journal`), and
+messages, inbound SMS and refused sends as JSON-ready state, and back.
 
 Unlike :mod:`.export` (records for people and CI artifacts), this keeps what is needed to
 resume: the plan, how far it got, and every attempt, in raw Unix seconds.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from .records import (
     Attempt,
@@ -24,6 +25,8 @@ from .scenario import Scenario
 from .sms import split_sms
 
 __all__ = [
+    "Journal",
+    "MemoryOnly",
     "inbound_from_state",
     "inbound_state",
     "message_from_state",
@@ -31,6 +34,50 @@ __all__ = [
     "rejection_from_state",
     "rejection_state",
 ]
+
+
+class Journal(Protocol):
+    """Where the gateway's state is kept beyond memory. The gateway calls it on every
+    change; :meth:`Gateway.restore` takes back what it kept."""
+
+    def message_changed(self, message: Message) -> None: ...
+
+    def rejection_added(self, rejected: Rejected) -> None: ...
+
+    def inbound_changed(self, inbound: Inbound) -> None: ...
+
+    def messages_dropped(self, ids: list[int]) -> None: ...
+
+    def rejections_dropped(self, count: int) -> None: ...
+
+    def clock_moved(self, now: float) -> None: ...
+
+    def cleared(self) -> None: ...
+
+
+class MemoryOnly:
+    """No journal: what is in memory is all there is (and nothing is serialised)."""
+
+    def message_changed(self, message: Message) -> None:
+        pass
+
+    def rejection_added(self, rejected: Rejected) -> None:
+        pass
+
+    def inbound_changed(self, inbound: Inbound) -> None:
+        pass
+
+    def messages_dropped(self, ids: list[int]) -> None:
+        pass
+
+    def rejections_dropped(self, count: int) -> None:
+        pass
+
+    def clock_moved(self, now: float) -> None:
+        pass
+
+    def cleared(self) -> None:
+        pass
 
 
 def message_state(message: Message) -> dict[str, Any]:
