@@ -34,12 +34,10 @@ def as_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, Enum):
         return str(value.value)
-    if isinstance(value, (frozenset, set, tuple, list)):
-        return (
-            ",".join(as_text(v) for v in sorted(value, key=str))
-            if isinstance(value, (frozenset, set))
-            else ",".join(as_text(v) for v in value)
-        )
+    if isinstance(value, (frozenset, set)):
+        return ",".join(as_text(v) for v in sorted(value, key=str))
+    if isinstance(value, (tuple, list)):
+        return ",".join(as_text(v) for v in value)
     if value is None:
         return ""
     if isinstance(value, (int, float, Decimal, str, Path)):
