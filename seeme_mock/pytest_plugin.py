@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
             continue
         try:
             if setting.name == "scenarios":
-                _scenario_files(config, value.split(","))
+                load_scenario_files(_scenario_paths(config, value))
             else:
                 setting.parse(value)
         except ScenarioError as exc:
@@ -88,10 +88,19 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return str(value) if value else None
 
 
-def _scenario_files(config: pytest.Config, paths: Iterable[str | Path]) -> tuple[Scenario, ...]:
-    """Paths relative to the rootdir, as the ini file means them."""
-    parts = [config.rootpath / str(p).strip() for p in paths if str(p).strip()]
-    return load_scenario_files(parts)
+def _scenario_paths(config: pytest.Config, given: Any) -> list[Path]:
+    """Scenario files from the ini file's comma-separated text or the marker's path or
+    paths, relative to the rootdir as the ini file means them."""
+    if given is None:
+        return []
+    parts = (
+        given.split(",")
+        if isinstance(given, str)
+        else [given]
+        if isinstance(given, Path)
+        else given
+    )
+    return [config.rootpath / str(p).strip() for p in parts if str(p).strip()]
 
 
 def _remote_url(config: pytest.Config) -> str | None:
@@ -123,15 +132,13 @@ def _reset_remote(
     """The same settings, sent to the remote server; its clock is the one it started with."""
     settings.pop("clock", None)
     inline = settings.pop("scenario", None)
-    paths = settings.pop("scenarios", None)
+    paths = _scenario_paths(request.config, settings.pop("scenarios", None))
     try:
         remote.reset(settings)
         if inline is not None:
             remote.use_scenario(inline)
-        if paths is not None:
-            given = paths.split(",") if isinstance(paths, str) else paths
-            given = [given] if isinstance(given, Path) else given
-            remote.use_scenario(request.config.rootpath / str(p).strip() for p in given)
+        if paths:
+            remote.use_scenario(paths)
     except (ConfigError, ScenarioError) as exc:
         pytest.fail(f"seeme-mock settings:\n{exc}", pytrace=False)
     return remote
@@ -177,13 +184,9 @@ def seeme_mock(
         inline = settings.pop("scenario", None)
         if inline is not None:
             scenarios += parse_scenarios(inline, f"{request.node.name} scenario")
-        paths = settings.pop("scenarios", None)
-        if isinstance(paths, str):
-            paths = paths.split(",")
-        elif isinstance(paths, Path):
-            paths = [paths]
-        if paths is not None:
-            scenarios += _scenario_files(request.config, paths)
+        paths = _scenario_paths(request.config, settings.pop("scenarios", None))
+        if paths:
+            scenarios += load_scenario_files(paths)
         seeme_mock_server.reset(config_from({**settings, "scenarios": scenarios}), clock=clock)
     except (ConfigError, ScenarioError) as exc:
         pytest.fail(f"seeme-mock settings:\n{exc}", pytrace=False)
