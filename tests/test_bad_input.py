@@ -132,6 +132,10 @@ def test_a_client_whose_headers_never_end_is_let_go(serve: Serve) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as slowloris:
         slowloris.sendall(b"GET /gateway HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: b\r\n")
         assert slowloris.recv(1024) == b""  # closed by the server, not by our timeout
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(20)]
+    for idle in silent:  # connected and never said a word: let go too
+        assert idle.recv(1024) == b""
+        idle.close()
     slow_answer = httpx.get(server.url + "/__admin/wait", params={"timeout": 0.6})
     assert slow_answer.status_code == 408  # 0.6 s of real waiting: a long poll is no slow client
     assert send(server.url)["result"] == "OK"

@@ -1,8 +1,10 @@
-"""A client must finish sending a request's headers within ``HEADER_TIMEOUT`` of its first
-byte, or its connection is closed: a slowloris client, one header line a minute, cannot
-hold a connection (and a file descriptor) for ever. Idle keep-alive connections are
-aiohttp's ``keepalive_timeout``; a slow *answer* (a long poll, a scenario's slow send) is
-not limited here: once its headers are in, a request takes as long as it takes."""
+"""A client must finish sending a request's headers within ``HEADER_TIMEOUT`` of connecting
+(or, on a kept-alive connection, of the first byte of its next request), or its connection
+is closed: neither a connection that never says anything nor a slowloris client, one
+header line a minute, can hold a connection (and a file descriptor) for ever. Idle
+keep-alive connections between requests are aiohttp's ``keepalive_timeout``; a slow
+*answer* (a long poll, a scenario's slow send) is not limited here: once its headers are
+in, a request takes as long as it takes."""
 
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ class HeaderDeadline(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         self._inner.connection_made(_Watched(self._transport, self))  # type: ignore[arg-type]
+        self._arm()
 
     def data_received(self, data: bytes) -> None:
         if self._waiting:
@@ -59,12 +62,14 @@ class HeaderDeadline(asyncio.Protocol):
             else:
                 self._tail = seen[-3:]
                 if self._timer is None:
-                    loop = asyncio.get_running_loop()
-                    self._timer = loop.call_later(self._seconds, self._too_slow)
+                    self._arm()
         self._inner.data_received(data)
 
     def answered(self) -> None:
         self._waiting, self._tail = True, b""
+
+    def _arm(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self._seconds, self._too_slow)
 
     def _too_slow(self) -> None:
         self._timer = None
