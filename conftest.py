@@ -101,13 +101,22 @@ class ServeProcess:
     """``seeme-mock serve --port 0 ARGS`` in a process of its own: for what needs one
     (signals, kill -9, its log). ``url`` is read from its first line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, files: int | None = None) -> None:
+        """``files``: the process's hard limit of open files (its soft one follows)."""
+
+        def limit() -> None:
+            if files is not None:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
         self.process = subprocess.Popen(
             [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=limit,
         )
         assert self.process.stdout is not None
         self.preamble: list[str] = []
@@ -134,8 +143,8 @@ class ServeProcess:
 def serve_process() -> Iterator[Callable[..., ServeProcess]]:
     started: list[ServeProcess] = []
 
-    def start(*args: str) -> ServeProcess:
-        started.append(ServeProcess(*args))
+    def start(*args: str, files: int | None = None) -> ServeProcess:
+        started.append(ServeProcess(*args, files=files))
         return started[-1]
 
     yield start

@@ -7,11 +7,12 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from conftest import SEND, Serve, ServeProcess, send
+from conftest import SEND, Serve, ServeProcess, send, wait_for
 from seeme_mock import ScenarioError, parse_scenarios
 from seeme_mock.server.logs import OneLineFormatter
 
@@ -139,3 +140,29 @@ def test_a_client_whose_headers_never_end_is_let_go(serve: Serve) -> None:
     slow_answer = httpx.get(server.url + "/__admin/wait", params={"timeout": 0.6})
     assert slow_answer.status_code == 408  # 0.6 s of real waiting: a long poll is no slow client
     assert send(server.url)["result"] == "OK"
+
+
+def test_idle_sockets_at_the_file_limit_do_not_lock_sends_out(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    """More idle connections than the process may hold files: they are let go after the
+    header timeout (0.5 s here), and sends are answered again. Before, they were held until
+    aiohttp's keep-alive timeout (15 s here; the issue saw sends locked out)."""
+    server = serve_process("--quiet", "--header-timeout", "0.5", files=128)
+    port = int(server.url.rsplit(":", 1)[1])
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(200)]
+    try:
+        answered = wait_for("a send answered beside 200 idle sockets",
+                            lambda: _send_or_none(server.url), timeout=10)  # fmt: skip
+        assert answered is not None and answered["result"] == "OK"
+    finally:
+        for sock in idle:
+            sock.close()
+    assert "Traceback" not in server.stop()
+
+
+def _send_or_none(url: str) -> dict[str, Any] | None:
+    try:
+        return send(url)
+    except httpx.HTTPError:
+        return None

@@ -61,7 +61,8 @@ class ServeOptions:
     )  # fmt: skip
     header_timeout: float = setting(
         10.0, seconds(0.0, above=True, high=3600.0),
-        "seconds a client has to finish a request's headers once it started (slowloris)",
+        "seconds a client has to finish a request's headers from connecting (idle or slowloris "
+        "connections are let go)",
         group="network",
     )  # fmt: skip
     clock: ClockKind = setting(
