@@ -4,14 +4,16 @@ timeout is the one configured, and a huge answer is not read into memory."""
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from conftest import Serve, send, wait_for
 from seeme_mock import CallbackState, GatewayConfig, RetryPolicy, Step
+from seeme_mock.server.dispatcher import LANE_BACKLOG
 
 
 @pytest.fixture
@@ -69,3 +71,36 @@ def test_a_huge_answer_is_not_read_whole(serve: Serve, httpserver: HTTPServer) -
     [callback] = server.messages[0].callbacks
     assert callback.state is CallbackState.DELIVERED
     assert len(written) < 100  # 64 KiB read, then the connection was dropped
+
+
+def test_a_slow_receiver_slows_the_sends_to_it_not_their_callbacks(
+    serve: Serve, httpserver: HTTPServer
+) -> None:
+    """Back-pressure: when callbacks to a receiver that answers (slowly) pile up past
+    LANE_BACKLOG, sends naming it are answered later instead of their callbacks going out
+    ever later; sends to anyone else go on."""
+    first, release = threading.Event(), threading.Event()
+
+    def slow(request: Request) -> Response:
+        if first.is_set():
+            release.wait(20)
+        first.set()
+        return Response("")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    config = GatewayConfig(progression=(Step(6, 0.0),))
+    server = serve(config, manual=False, connections=1)
+    url = httpserver.url_for("/slow")
+    send(server.url, callback="6", callbackurl=url)
+    wait_for("the receiver's first answer", first.is_set)
+    flood = threading.Thread(
+        target=lambda: [send(server.url, callback="6", callbackurl=url) for _ in range(200)]
+    )
+    flood.start()
+    wait_for("the lane to fill", lambda: len(server.messages) > LANE_BACKLOG)
+    assert send(server.url, number="36309876543")["result"] == "OK"  # no callback: no wait
+    held = len(server.messages)
+    assert flood.is_alive() and held < 150, held  # the flood waits for room
+    release.set()
+    flood.join(60)
+    assert len(server.messages) == 202

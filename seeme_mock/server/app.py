@@ -41,6 +41,8 @@ def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Applic
         try:
             if request.method == "POST":
                 params.update(parse_params(await request.read()))
+            await runtime.room_for(params.get("callbackurl") or gateway.config.callback_url)
+            gateway = runtime.gateway  # a reset may have come while it waited
             reply, fmt, delay = gateway.handle(
                 params, request.remote or "", overloaded=runtime.overloaded
             )

@@ -24,7 +24,10 @@ from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
 from .sender import CallbackSender
 
-__all__ = ["Dispatcher"]
+__all__ = ["LANE_BACKLOG", "Dispatcher"]
+
+LANE_BACKLOG = 32
+"""Due callbacks one receiver may have waiting before sends to it are answered later."""
 
 D = TypeVar("D", Callback, Forward)
 
@@ -62,6 +65,16 @@ class Dispatcher:
     @property
     def manual(self) -> bool:
         return self.gateway.clock.manual
+
+    async def room_for(self, url: str | None) -> None:
+        """Wait while the lane of the receiver at ``url`` has more than LANE_BACKLOG due
+        callbacks waiting: a send whose callbacks would only queue is answered later, so
+        callbacks stay on time under any load (back-pressure). Sends to other receivers,
+        and sends that ask for no callback, do not wait."""
+        lane = self._lanes.get(_receiver(url)) if url else None
+        while lane is not None and not lane.room.is_set() and not self._closing:
+            await lane.room.wait()
+            lane = self._lanes.get(lane.key)
 
     @property
     def overloaded(self) -> bool:
@@ -149,6 +162,8 @@ class Dispatcher:
             lane = self._lanes[key] = _Lane(key)
         lane.waiting.append(dispatch)
         self._queued += 1
+        if lane.answering and len(lane.waiting) > LANE_BACKLOG:
+            lane.room.clear()
         if lane.serving < self._per_receiver:
             lane.serving += 1
             self._track(asyncio.create_task(self._serve(lane)))
@@ -160,6 +175,8 @@ class Dispatcher:
             while lane.waiting and not self._closing:
                 dispatch = lane.waiting.popleft()
                 self._queued -= 1
+                if len(lane.waiting) <= LANE_BACKLOG // 2:
+                    lane.room.set()
                 self._busy += 1
                 self._idle.clear()
                 try:
@@ -171,6 +188,10 @@ class Dispatcher:
                     self._busy -= 1
                     if not self._busy:
                         self._idle.set()
+                attempts = dispatch.delivery.attempts
+                lane.answering = bool(attempts) and attempts[-1].status is not None
+                if not lane.answering:
+                    lane.room.set()
         finally:
             lane.serving -= 1
             if not lane.serving and not lane.waiting and self._lanes.get(lane.key) is lane:
@@ -257,14 +278,21 @@ class Dispatcher:
 
 
 class _Lane:
-    """The callbacks waiting for one receiver, and how many tasks serve them."""
+    """The callbacks waiting for one receiver, how many tasks serve them, and whether it
+    has room for more sends (``room`` is set while few enough callbacks wait)."""
 
-    __slots__ = ("key", "serving", "waiting")
+    __slots__ = ("answering", "key", "room", "serving", "waiting")
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.waiting: deque[Dispatch] = deque()
         self.serving = 0
+        self.room = asyncio.Event()
+        self.room.set()
+        self.answering = False
+        """The receiver answered its last attempt: it is slow, not dead, so sends to it
+        wait for room. A dead one (no answer) never holds sends up: only its own
+        callbacks wait."""
 
 
 def _receiver(url: str) -> str:

@@ -56,6 +56,10 @@ class Runtime:
         """The gateway serving now; a reset replaces it, so ask again after one."""
         return self._dispatcher.gateway
 
+    async def room_for(self, url: str | None) -> None:
+        """Back-pressure: wait while callbacks to ``url``'s receiver pile up."""
+        await self._dispatcher.room_for(url)
+
     @property
     def overloaded(self) -> bool:
         """Due callbacks pile up faster than they are sent: new sends get code 8."""
