@@ -50,6 +50,8 @@ class Dispatcher:
         self._max_backlog = max_backlog
         self._on_error = on_error
         self._lanes: dict[str, _Lane] = {}
+        self._answering: dict[str, bool] = {}
+        """Whether each receiver answered its last attempt, kept when its lane empties."""
         self._queued = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.TimerHandle | None = None
@@ -93,6 +95,8 @@ class Dispatcher:
         """Stop sending; attempts already on the wire get ``grace`` seconds to finish."""
         self._closing = True
         self._disarm()
+        for lane in self._lanes.values():
+            lane.room.set()  # no send waits for room any more
         try:
             await asyncio.wait_for(self._idle.wait(), grace)
         except asyncio.TimeoutError:
@@ -115,8 +119,7 @@ class Dispatcher:
         old, self.gateway = self.gateway, gateway
         old.detach()
         gateway.listen(self._wake)
-        self._lanes.clear()
-        self._queued = 0
+        self._drop_lanes()
         await self._cancel_tasks()
         await self.use_sender(None)
         if self._started and not self._closing:
@@ -155,11 +158,18 @@ class Dispatcher:
             self._enqueue(dispatch)
         self._wake()
 
+    def _drop_lanes(self) -> None:
+        """Forget what waits; a send waiting for room in a lane goes on."""
+        for lane in self._lanes.values():
+            lane.room.set()
+        self._lanes.clear()
+        self._queued = 0
+
     def _enqueue(self, dispatch: Dispatch) -> None:
         key = _receiver(dispatch.url)
         lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[key] = _Lane(key)
+            lane = self._lanes[key] = _Lane(key, self._answering.get(key, False))
         lane.waiting.append(dispatch)
         self._queued += 1
         if lane.answering and len(lane.waiting) > LANE_BACKLOG:
@@ -190,6 +200,7 @@ class Dispatcher:
                         self._idle.set()
                 attempts = dispatch.delivery.attempts
                 lane.answering = bool(attempts) and attempts[-1].status is not None
+                self._answering[lane.key] = lane.answering
                 if not lane.answering:
                     lane.room.set()
         finally:
@@ -283,13 +294,13 @@ class _Lane:
 
     __slots__ = ("answering", "key", "room", "serving", "waiting")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, answering: bool) -> None:
         self.key = key
         self.waiting: deque[Dispatch] = deque()
         self.serving = 0
         self.room = asyncio.Event()
         self.room.set()
-        self.answering = False
+        self.answering = answering
         """The receiver answered its last attempt: it is slow, not dead, so sends to it
         wait for room. A dead one (no answer) never holds sends up: only its own
         callbacks wait."""
