@@ -59,17 +59,25 @@ def wait_for(what: str, probe: Callable[[], T], timeout: float = 10.0) -> T:
 
 
 class HeldReceiver:
-    """A callback receiver that holds each request until released: a callback on the wire."""
+    """A callback receiver that holds each request until released: a callback on the wire.
+    ``answer_first``: the first request is answered at once (a slow receiver, not a dead
+    one)."""
 
-    def __init__(self, httpserver: HTTPServer, path: str = "/dlr") -> None:
+    def __init__(
+        self, httpserver: HTTPServer, path: str = "/dlr", *, answer_first: bool = False
+    ) -> None:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.url = httpserver.url_for(path)
+        self._free = 1 if answer_first else 0
         httpserver.expect_request(path).respond_with_handler(self._hold)
 
     def _hold(self, request: Request) -> Response:
         self.entered.set()
-        self.release.wait(10)
+        if self._free:  # pytest-httpserver serves one request at a time: no race here
+            self._free -= 1
+        else:
+            self.release.wait(20)
         return Response("")
 
 

@@ -166,3 +166,16 @@ def _send_or_none(url: str) -> dict[str, Any] | None:
         return send(url)
     except httpx.HTTPError:
         return None
+
+
+def test_headers_in_many_small_pieces_are_no_slow_client(serve: Serve) -> None:
+    """The end of the headers found across pieces of any size: the request is answered."""
+    server = serve(header_timeout=5)
+    port = int(server.url.rsplit(":", 1)[1])
+    request = f"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    for size in (1, 2, 3):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for start in range(0, len(request), size):
+                raw.sendall(request[start : start + size])
+            assert raw.recv(1024).startswith(b"HTTP/1.1 200"), size

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from werkzeug import Response
 
-from conftest import Serve, send, wait_for
+from conftest import HeldReceiver, Serve, send, wait_for
 from seeme_mock import CallbackState, GatewayConfig, RetryPolicy, SeemeMock, Step
 from seeme_mock.server.dispatcher import LANE_BACKLOG
 
@@ -74,62 +74,47 @@ def test_a_huge_answer_is_not_read_whole(serve: Serve, httpserver: HTTPServer) -
     assert len(written) < 100  # 64 KiB read, then the connection was dropped
 
 
+def _flood(
+    serve: Serve, httpserver: HTTPServer, count: int
+) -> tuple[SeemeMock, HeldReceiver, threading.Thread]:
+    """A real-clock server with one connection per receiver, a receiver that answered once
+    (slow, not dead) and now holds every request, and ``count`` sends to it from a thread
+    that has started."""
+    receiver = HeldReceiver(httpserver, "/slow", answer_first=True)
+    server = serve(GatewayConfig(progression=(Step(6, 0.0),)), manual=False, connections=1)
+    send(server.url, callback="6", callbackurl=receiver.url)
+    wait_for("the receiver's first answer", receiver.entered.is_set)
+    flood = threading.Thread(
+        target=lambda: [send(server.url, callback="6", callbackurl=receiver.url)
+                        for _ in range(count)]
+    )  # fmt: skip
+    flood.start()
+    return server, receiver, flood
+
+
 def test_a_slow_receiver_slows_the_sends_to_it_not_their_callbacks(
     serve: Serve, httpserver: HTTPServer
 ) -> None:
     """Back-pressure: when callbacks to a receiver that answers (slowly) pile up past
     LANE_BACKLOG, sends naming it are answered later instead of their callbacks going out
     ever later; sends to anyone else go on."""
-    first, release = threading.Event(), threading.Event()
-
-    def slow(request: Request) -> Response:
-        if first.is_set():
-            release.wait(20)
-        first.set()
-        return Response("")
-
-    httpserver.expect_request("/slow").respond_with_handler(slow)
-    config = GatewayConfig(progression=(Step(6, 0.0),))
-    server = serve(config, manual=False, connections=1)
-    url = httpserver.url_for("/slow")
-    send(server.url, callback="6", callbackurl=url)
-    wait_for("the receiver's first answer", first.is_set)
-    flood = threading.Thread(
-        target=lambda: [send(server.url, callback="6", callbackurl=url) for _ in range(200)]
-    )
-    flood.start()
+    server, receiver, flood = _flood(serve, httpserver, 200)
     wait_for("the flood to wait for room", lambda: _stalled(server))
     held = len(server.messages)  # the first, the one on the wire, LANE_BACKLOG waiting, +1
     assert flood.is_alive() and held <= LANE_BACKLOG + 4, held
     assert send(server.url, number="36309876543")["result"] == "OK"  # no callback: no wait
-    release.set()
+    receiver.release.set()
     flood.join(60)
     assert not flood.is_alive() and len(server.messages) == 202
 
 
 def test_a_reset_lets_sends_waiting_for_room_go_on(serve: Serve, httpserver: HTTPServer) -> None:
-    first, release = threading.Event(), threading.Event()
-
-    def slow(request: Request) -> Response:
-        if first.is_set():
-            release.wait(20)
-        first.set()
-        return Response("")
-
-    httpserver.expect_request("/slow").respond_with_handler(slow)
-    server = serve(GatewayConfig(progression=(Step(6, 0.0),)), manual=False, connections=1)
-    url = httpserver.url_for("/slow")
-    send(server.url, callback="6", callbackurl=url)
-    wait_for("the receiver's first answer", first.is_set)
-    flood = threading.Thread(
-        target=lambda: [send(server.url, callback="6", callbackurl=url) for _ in range(60)]
-    )
-    flood.start()
+    server, receiver, flood = _flood(serve, httpserver, 60)
     wait_for("the flood to wait for room", lambda: _stalled(server))
     server.reset(GatewayConfig(progression=(Step(6, 0.0),)), clock="real")
     flood.join(30)  # the waiting send went on into the fresh gateway
     assert not flood.is_alive()
-    release.set()
+    receiver.release.set()
 
 
 def _stalled(server: SeemeMock) -> bool:

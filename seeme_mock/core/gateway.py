@@ -386,7 +386,8 @@ class Gateway:
         due = self._scheduler.pop_due(now)
         for message in due.replies:
             self._answer(message)
-            due.deliveries += self._scheduler.pop_due(now).deliveries  # the reply's forward
+        if due.replies:  # their forwards fell due now: one more look takes them all
+            due.deliveries += self._scheduler.pop_due(now).deliveries
         dispatches: list[Dispatch] = []
         for delivery in due.deliveries:
             url = self._url(delivery, now)

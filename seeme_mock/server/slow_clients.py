@@ -55,12 +55,12 @@ class HeaderDeadline(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._waiting:
-            seen = self._tail + data
-            if _END in seen:
+            # the end may straddle two chunks: only its last 3 bytes are kept, never a copy
+            if _END in data or _END in self._tail + data[:3]:
                 self._waiting = False
                 self._disarm()
             else:
-                self._tail = seen[-3:]
+                self._tail = (self._tail + data)[-3:] if len(data) < 3 else data[-3:]
                 if self._timer is None:
                     self._arm()
         self._inner.data_received(data)
