@@ -94,7 +94,7 @@ def test_a_refused_connection_is_retried_and_recorded(
     assert callback.state is CallbackState.FAILED
     assert len(callback.attempts) == 6
     assert all(
-        a.status is None and "ClientConnectorError" in (a.error or "") for a in callback.attempts
+        a.status is None and "ConnectionRefusedError" in (a.error or "") for a in callback.attempts
     )
 
 

@@ -136,7 +136,7 @@ def test_real_clock_wait_and_a_failed_wait_explains(pytester: pytest.Pytester) -
             with pytest.raises(SeemeMockError) as failure:
                 seeme_mock.wait_for_callbacks(reference="r", codes=[6], timeout=0.5)
             assert "waited 0.5 s for callbacks [6] of reference 'r'" in str(failure.value)
-            assert "code=6: pending; attempts: ClientConnectorError" in str(failure.value)
+            assert "code=6: pending; attempts: ConnectionRefusedError" in str(failure.value)
 
         def test_manual_wait_gives_up_a_dead_receiver_in_virtual_time(seeme_mock):
             send(seeme_mock, reference="r", callback="6", callbackurl="http://127.0.0.1:9/dlr")

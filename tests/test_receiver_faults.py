@@ -51,7 +51,7 @@ def test_the_timeout_is_the_one_configured(serve: Serve, black_hole: str) -> Non
     )
     [attempt] = message.callbacks[0].attempts
     assert attempt.error == "no answer within 0.3 s"
-    assert 0.3 <= attempt.latency < 0.9  # aiohttp's own timeout rounded 5 s up to about 6
+    assert 0.3 <= attempt.latency < 0.9  # aiohttp's client rounded 5 s up to about 6
 
 
 def test_a_huge_answer_is_not_read_whole(serve: Serve, httpserver: HTTPServer) -> None:

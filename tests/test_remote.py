@@ -82,7 +82,7 @@ def test_the_fixture_drives_a_running_server(
     ])  # fmt: skip
     result.stdout.fnmatch_lines([
         "*ExpectationError: waited 600 virtual s for callbacks (all) of reference 'dead'",
-        "*code=6: failed (no 2xx answer after 6 attempts); attempts: ClientConnectorError*",
+        "*code=6: failed (no 2xx answer after 6 attempts); attempts: ConnectionRefusedError*",
     ])  # fmt: skip
 
 

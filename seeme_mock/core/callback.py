@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import quote, quote_plus, urlsplit
 
 from .protocol import format_money
@@ -74,17 +75,28 @@ def encode_callback_query(
         "code": str(params.code),
         "message": params.message,
         "price": format_money(params.price),
-        "timestamp": params.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
+        "timestamp": _stamp(params.timestamp),
         "mccmnc": "" if params.mccmnc is None else str(params.mccmnc),
         "split": str(params.split),
     }
     if include is None:
         include = [name for name in PARAMETERS if values[name] or name not in _OPTIONAL]
     return "&".join(
-        f"{name}={quote_plus(_encode_text(values[name], encoding))}"
-        for name in PARAMETERS
-        if name in include
+        f"{name}={_form(values[name], encoding)}" for name in PARAMETERS if name in include
     )
+
+
+# A message's reference and number go out once per callback, status texts and prices over
+# and over, a timestamp for every callback of that second: encoding each once is most of
+# what building a report costs.
+@lru_cache(maxsize=1 << 16)
+def _form(value: str, encoding: str) -> str:
+    return quote_plus(_encode_text(value, encoding))
+
+
+@lru_cache(maxsize=256)
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 _OPTIONAL = frozenset({"sender", "mccmnc"})
@@ -98,7 +110,13 @@ def callback_url(base: str, query: str) -> str:
     """Append the report to ``base``, keeping any query the SUT put in its URL. What cannot
     stand in a request line (space, ``<>"{}|\\^``, backtick, non-ASCII) is percent-encoded,
     so the URL goes out as one valid request line whatever the send named."""
+    return _query_prefix(base) + query
+
+
+@lru_cache(maxsize=1024)
+def _query_prefix(base: str) -> str:
+    """``base`` as it goes on the wire, up to where the report's query starts."""
     base = quote(base, safe=_URL_SAFE)
     if not urlsplit(base).query:
-        return f"{base.rstrip('?')}?{query}"
-    return f"{base}&{query}"
+        return f"{base.rstrip('?')}?"
+    return f"{base}&"

@@ -29,7 +29,7 @@ from .journal_state import (
     message_from_state,
     rejection_from_state,
 )
-from .magic import MAGIC_NUMBERS
+from .magic import MAGIC_NUMBERS, MAGIC_TAIL, magic_by_tail
 from .protocol import Format, Rejection, Reply, as_received
 from .records import Attempt, Callback, Delivery, Forward, Inbound, Message, Rejected
 from .reports import forward_url, report_url
@@ -74,6 +74,8 @@ class Gateway:
         self._matched: dict[str, int] = {}
         self._next_forget = 0
         self._mine: tuple[Scenario, ...] = ()
+        self._before_magic: tuple[Scenario, ...] = ()
+        self._after_magic: tuple[Scenario, ...] = ()
         self._scheduler = Scheduler(config.retry, config.inbox_attempts, self._changed)
         self._configure(config)
         self.balance = config.balance
@@ -91,7 +93,7 @@ class Gateway:
             for name, _, value in (h.partition(":") for h in config.callback_headers)
         )
         self._default = Scenario("default", (Branch(1.0, config.progression),))
-        self._magic = self._completed(MAGIC_NUMBERS if config.magic_numbers else ())
+        self._magic = magic_by_tail(self._completed(MAGIC_NUMBERS if config.magic_numbers else ()))
 
     def reconfigure(self, **changes: Any) -> None:
         """Change settings of a running gateway (validated like any GatewayConfig); what
@@ -197,6 +199,8 @@ class Gateway:
         was sent changes."""
         mine = (*self._completed(scenarios), *self._mine)
         self._mine = tuple(sorted(mine, key=lambda s: -s.priority))
+        self._before_magic = tuple(s for s in self._mine if s.priority >= 0)
+        self._after_magic = self._mine[len(self._before_magic) :]
 
     def _completed(self, scenarios: Iterable[Scenario]) -> tuple[Scenario, ...]:
         """A scenario that says nothing of its progression gets the default one."""
@@ -205,9 +209,13 @@ class Gateway:
 
     def _choose(self, number: str, sender: str, text: str, reference: str) -> Scenario:
         """Yours by priority, the magic numbers after those of priority 0 and up."""
-        first = tuple(s for s in self._mine if s.priority >= 0)
-        last = self._mine[len(first) :]
-        for scenario in (*first, *self._magic, *last):
+        for scenario in self._before_magic:
+            if scenario.match.matches(number, sender, text, reference):
+                return scenario
+        magic = self._magic.get(number[-MAGIC_TAIL:])
+        if magic is not None:
+            return magic
+        for scenario in self._after_magic:
             if scenario.match.matches(number, sender, text, reference):
                 return scenario
         return self._default
@@ -310,7 +318,7 @@ class Gateway:
     ) -> None:
         """Take back what a journal kept: pending statuses and callbacks resume at their
         due times (a callback that was on the wire when the process died is sent again)."""
-        scenarios = {s.name: s for s in (*self._mine, *self._magic, self._default)}
+        scenarios = {s.name: s for s in (*self._mine, *self._magic.values(), self._default)}
         for state in messages:
             message = message_from_state(state, lambda name: scenarios.get(name, self._default))
             self.balance -= message.price

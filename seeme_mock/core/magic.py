@@ -8,11 +8,35 @@ from importlib.resources import files
 from .scenario import Scenario
 from .scenario_files import parse_scenarios
 
-__all__ = ["MAGIC_NUMBERS", "shadowed_magic"]
+__all__ = ["MAGIC_NUMBERS", "MAGIC_TAIL", "magic_by_tail", "shadowed_magic"]
 
 _SOURCE = files("seeme_mock") / "builtin" / "magic_numbers.toml"
 
 MAGIC_NUMBERS = parse_scenarios(_SOURCE.read_text(encoding="utf-8"), "magic_numbers.toml")
+
+MAGIC_TAIL = 7
+"""Digits of the number suffix that picks a magic scenario."""
+
+
+def magic_by_tail(scenarios: Iterable[Scenario]) -> dict[str, Scenario]:
+    """The magic scenarios by the number tail each matches: a send looks its tail up
+    instead of trying all of them in turn. Each must match on a MAGIC_TAIL-digit number
+    suffix and nothing else; every gateway builds this index, so a shipped file that
+    breaks the rule fails at once."""
+    index = {}
+    for scenario in scenarios:
+        match = scenario.match
+        pattern = match.number
+        if (
+            pattern is None
+            or pattern.kind != "suffix"
+            or len(pattern.value) != MAGIC_TAIL
+            or (match.sender, match.text, match.reference) != (None, None, None)
+        ):
+            raise ValueError(f"magic scenario {scenario.name!r} must match a number suffix "
+                             f"of {MAGIC_TAIL} digits and nothing else")  # fmt: skip
+        index[pattern.value] = scenario
+    return index
 
 
 def shadowed_magic(scenarios: Iterable[Scenario]) -> list[str]:

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """One try at delivering a callback; ``status`` is None when no answer came."""
 
@@ -45,7 +45,7 @@ class CallbackState(Enum):
     FAILED = "failed"
 
 
-@dataclass
+@dataclass(slots=True)
 class Callback:
     message: Message = field(repr=False)
     code: int
@@ -62,13 +62,13 @@ class Callback:
         return self.message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     code: int
     at: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: int
     received_at: float
@@ -110,7 +110,7 @@ class Message:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """A request the gateway answered with an error, kept so tests can see why."""
 
@@ -120,7 +120,7 @@ class Rejected:
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Forward:
     """An inbound SMS on its way to the account's inbox URL, with every attempt."""
 
@@ -135,7 +135,7 @@ class Forward:
         return self.inbound
 
 
-@dataclass
+@dataclass(slots=True)
 class Inbound:
     """An SMS someone sent to the account's inbox number (a reply, a STOP...)."""
 

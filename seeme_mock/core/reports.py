@@ -4,7 +4,9 @@ encodes them, :mod:`.callback`), and an inbound SMS's forward (:mod:`.inbox`).""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .callback import CallbackParams, callback_url, encode_callback_query
@@ -34,12 +36,19 @@ def report_url(callback: Callback, config: GatewayConfig, zone: ZoneInfo, now: f
         code=callback.code,
         message=text,
         price=message.price if custom.price is None else custom.price,
-        timestamp=datetime.fromtimestamp(when, zone).replace(tzinfo=None),
+        timestamp=_local_time(math.floor(when), zone),
         mccmnc=mccmnc,
         split=message.parts,
     )
     query = encode_callback_query(params, custom.encoding or config.encoding, custom.params)
     return callback_url(message.callback_url, query)
+
+
+@lru_cache(maxsize=256)
+def _local_time(second: int, zone: ZoneInfo) -> datetime:
+    """The wall-clock time a report states, to the second (the callbacks of one second
+    share it)."""
+    return datetime.fromtimestamp(second, zone).replace(tzinfo=None)
 
 
 def forward_url(inbound: Inbound, config: GatewayConfig, zone: ZoneInfo) -> str | None:

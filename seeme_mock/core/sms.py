@@ -9,6 +9,7 @@ surrogate pair (an emoji) is never cut in half either.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,6 +20,8 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+_NOT_GSM7 = re.compile(f"[^{re.escape(''.join(sorted(GSM7_BASIC | GSM7_EXTENSION)))}]")
 
 
 class Charset(Enum):
@@ -34,6 +37,12 @@ class Charset(Enum):
     @property
     def multi_part(self) -> int:
         return 153 if self is Charset.GSM7 else 67
+
+
+_TWO_UNITS = {  # the characters that take two units: an escape pair, a surrogate pair
+    Charset.GSM7: re.compile(f"[{re.escape(''.join(sorted(GSM7_EXTENSION)))}]"),
+    Charset.UCS2: re.compile("[\U00010000-\U0010ffff]"),
+}
 
 
 @dataclass(frozen=True)
@@ -58,12 +67,11 @@ def _unit_cost(char: str, charset: Charset) -> int:
 
 def split_sms(text: str) -> SmsParts:
     """Split ``text`` into the parts a handset would receive."""
-    gsm = all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
-    charset = Charset.GSM7 if gsm else Charset.UCS2
-    costs = [_unit_cost(c, charset) for c in text]
-    units = sum(costs)
-    if units <= charset.single_part:
+    charset = Charset.UCS2 if _NOT_GSM7.search(text) else Charset.GSM7
+    units = len(text) + len(_TWO_UNITS[charset].findall(text))
+    if units <= charset.single_part:  # most texts: no walk character by character
         return SmsParts(charset, (text,), len(text), units)
+    costs = [_unit_cost(c, charset) for c in text]
     parts: list[str] = []
     start, used = 0, 0
     for index, cost in enumerate(costs):

@@ -14,7 +14,7 @@ from ..core.records import Callback, Forward, Inbound
 from .dispatcher import Dispatcher
 from .inprocess import AppKind, InProcessSender
 from .journal import SqliteJournal
-from .sender import AiohttpSender, CallbackSender
+from .sender import CallbackSender, KeepAliveSender
 
 __all__ = ["Runtime"]
 
@@ -45,7 +45,7 @@ class Runtime:
             gateway.restore(saved.messages, saved.rejections, saved.inbound)
         self._dispatcher = Dispatcher(
             gateway,
-            sender or AiohttpSender(connections, config.retry.timeout),
+            sender or KeepAliveSender(connections, config.retry.timeout),
             per_receiver=connections,
             max_backlog=max_backlog,
             on_error=self.errors.append,
