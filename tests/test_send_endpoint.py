@@ -14,6 +14,7 @@ import pytest
 from conftest import VALID_KEY, Serve
 from seeme_mock import GatewayConfig
 from seeme_mock.cli import main
+from seeme_mock.core.protocol import Format, Reply, render
 from seeme_mock.server.journal import SqliteJournal
 
 FORMATS = ["json", "xml", "string"]
@@ -276,3 +277,11 @@ def test_a_whole_price_prints_as_seemes_own_example(serve: Serve, client: httpx.
     server = serve(GatewayConfig(unit_price=Decimal("14")))
     body = client.get(server.url + "/gateway", params={**SEND, "format": "json"}).text
     assert '"price":14,' in body  # as in SeeMe's JSON example, not 14.0
+
+
+def test_answers_are_rendered_once_but_never_mixed_up() -> None:
+    """Rendered answers are cached: 14 and 14.0 are equal keys in Python, but a whole
+    price must stay ``14`` and a float ``14.0``, in whichever order they come."""
+    for first, second in ((14, 14.0), (14.0, 14)):
+        bodies = [render(Reply({"price": price}), Format.JSON)[0] for price in (first, second)]
+        assert bodies == [f'{{"price":{first}}}'.encode(), f'{{"price":{second}}}'.encode()]

@@ -16,13 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from ..core.errors import ClockError, UsageError
 from ..core.gateway import Dispatch, Gateway
 from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
-from .sender import CallbackSender
+from .sender import CallbackSender, origin
 
 __all__ = ["LANE_BACKLOG", "Dispatcher"]
 
@@ -215,18 +214,19 @@ class Dispatcher:
         outcome = await self.sender.send(dispatch.url, dispatch.headers)
         attempt = Attempt(at, outcome.status, outcome.error, time.perf_counter() - started)
         delivery = dispatch.delivery
-        what = (
-            f"callback message={delivery.message.id} code={delivery.code}"
-            if isinstance(delivery, Callback)
-            else f"inbox forward inbound={delivery.inbound.id}"
-        )
-        log.info(
-            "%s attempt=%d -> %s in %.1f ms",
-            what,
-            len(delivery.attempts) + 1,
-            outcome.status if outcome.error is None else outcome.error,
-            attempt.latency * 1000,
-        )
+        if log.isEnabledFor(logging.INFO):
+            what = (
+                f"callback message={delivery.message.id} code={delivery.code}"
+                if isinstance(delivery, Callback)
+                else f"inbox forward inbound={delivery.inbound.id}"
+            )
+            log.info(
+                "%s attempt=%d -> %s in %.1f ms",
+                what,
+                len(delivery.attempts) + 1,
+                outcome.status if outcome.error is None else outcome.error,
+                attempt.latency * 1000,
+            )
         gateway.record(delivery, attempt)
         self._progress.set()
 
@@ -307,6 +307,9 @@ class _Lane:
 
 
 def _receiver(url: str) -> str:
-    """scheme://host:port: callbacks to one receiver share its lane."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    """scheme://host:port: callbacks to one receiver share its lane (a URL the sender
+    cannot take gets a lane of its own, where its attempts fail)."""
+    try:
+        return origin(url)
+    except ValueError:
+        return url

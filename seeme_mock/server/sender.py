@@ -18,12 +18,13 @@ import asyncio
 import base64
 import ssl
 from collections import deque
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote
 
 import httptools
 
-__all__ = ["CallbackSender", "Headers", "KeepAliveSender", "Outcome"]
+__all__ = ["CallbackSender", "Headers", "KeepAliveSender", "Outcome", "origin"]
 
 
 class Outcome(NamedTuple):
@@ -72,8 +73,8 @@ class KeepAliveSender:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         try:
-            origin, target = _split(url)
-            pool = self._pools.get(origin) or self._open(origin)
+            where, target = _split(url)
+            pool = self._pools.get(where) or self._open(where)
             request = pool.request(target, headers)
             for _ in range(2):
                 connection, reused = await pool.acquire(deadline)
@@ -108,20 +109,26 @@ class KeepAliveSender:
         self._pools.clear()
 
 
+def origin(url: str) -> str:
+    """scheme://netloc of ``url``: the receiver whose connections a request shares."""
+    return _split(url)[0]
+
+
 def _split(url: str) -> tuple[str, str]:
-    """scheme://netloc and the request target (path and query, without the fragment)."""
+    """scheme://netloc and the request target (path and query, without the fragment);
+    urllib's urlsplit, without its cost for what a request needs."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"not an absolute URL: {url!r}")
     cut = len(rest)
     for mark in "/?#":
-        at = rest.find(mark)
-        if 0 <= at < cut:
+        at = rest.find(mark, 0, cut)
+        if at >= 0:
             cut = at
     target = rest[cut:].partition("#")[0]
     if not target.startswith("/"):
         target = "/" + target
-    return f"{scheme.lower()}://{rest[:cut]}", target
+    return f"{scheme.lower()}://{rest[:cut].lower()}", target
 
 
 class _Pool:
@@ -137,18 +144,14 @@ class _Pool:
         if userinfo:  # http://user:pass@host/ as any client sends it: Basic authorization
             token = base64.b64encode(unquote(userinfo).encode()).decode()
             head += f"Authorization: Basic {token}\r\n"
-        self._head = head
+        self._head = head.encode("latin-1")
         self._idle: list[_Connection] = []
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
 
     def request(self, target: str, headers: Headers) -> bytes:
-        extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
-        return (
-            f"GET {target} HTTP/1.1\r\n".encode("ascii")
-            + (self._head + extra).encode("latin-1")
-            + b"\r\n"
-        )
+        extra = _header_lines(headers) if headers else b""
+        return b"GET %s HTTP/1.1\r\n%s%s\r\n" % (target.encode("ascii"), self._head, extra)
 
     async def acquire(self, deadline: float) -> tuple[_Connection, bool]:
         """A connection to send on, and whether it was used before."""
@@ -208,6 +211,11 @@ class _Pool:
         for connection in self._idle:
             connection.close()
         self._idle.clear()
+
+
+@lru_cache(maxsize=16)
+def _header_lines(headers: Headers) -> bytes:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers).encode("latin-1")
 
 
 def _host_port(hostport: str, default: int) -> tuple[str, int]:

@@ -1,0 +1,140 @@
+"""The callback client against receivers that misbehave in the ways real servers do, over
+real sockets: each receiver here is a raw socket server that answers exactly these bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from seeme_mock.server.sender import KeepAliveSender, Outcome
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+
+
+class RawReceiver:
+    """Accepts connections and keeps each request; answers each with ``answer()`` (none
+    when it gives b""), then closes the connection unless ``keep``."""
+
+    def __init__(self, answer: Callable[[], bytes], keep: bool) -> None:
+        self.answer, self.keep = answer, keep
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                request, _, buffer = buffer.partition(b"\r\n\r\n")
+                self.requests.append(request)
+                conn.sendall(self.answer())
+                if not self.keep:
+                    return
+
+    def close(self) -> None:
+        self._server.close()
+
+
+Receivers = Callable[..., RawReceiver]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receivers]:
+    made: list[RawReceiver] = []
+
+    def make(answer: bytes | Callable[[], bytes], keep: bool = True) -> RawReceiver:
+        made.append(RawReceiver(answer if callable(answer) else lambda: answer, keep))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+def send_all(urls: list[str], timeout: float = 5.0) -> list[Outcome]:
+    """Each URL in turn on one sender, as the dispatcher does for one lane."""
+
+    async def run() -> list[Outcome]:
+        sender = KeepAliveSender(per_receiver=4, timeout=timeout)
+        try:
+            return [await sender.send(url) for url in urls]
+        finally:
+            await sender.close()
+
+    return asyncio.run(run())
+
+
+def test_one_connection_carries_every_request_with_one_write_each(receiver: Receivers) -> None:
+    got = receiver(OK)
+    outcomes = send_all([f"{got.url}/dlr?code={code}" for code in (3, 4, 6)])
+    assert outcomes == [Outcome(200, None)] * 3
+    assert got.connections == 1
+    first = got.requests[0].decode().split("\r\n")
+    assert first[0] == "GET /dlr?code=3 HTTP/1.1"
+    assert f"Host: {got.url.removeprefix('http://')}" in first
+
+
+def test_a_kept_alive_connection_the_receiver_dropped_is_retried_once(receiver: Receivers) -> None:
+    """A server that closes each connection after answering, without saying so (no
+    ``Connection: close``): the next request finds the connection dead before a byte of
+    answer, and goes again on a new one instead of failing."""
+    got = receiver(OK, keep=False)
+    assert send_all([f"{got.url}/a", f"{got.url}/b"]) == [Outcome(200, None)] * 2
+    assert got.connections == 2 and len(got.requests) == 2
+
+
+def test_answers_read_until_close_or_chunked_count(receiver: Receivers) -> None:
+    answers = iter([
+        b"HTTP/1.0 204 No Content\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nread until the end",
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nOK\r\n0\r\n\r\n",
+    ])  # fmt: skip
+
+    got = receiver(lambda: next(answers), keep=False)
+    outcomes = send_all([f"{got.url}/{n}" for n in range(3)])
+    assert [o.status for o in outcomes] == [204, 200, 202]
+
+
+def test_what_is_no_answer_is_said_in_words(receiver: Receivers) -> None:
+    garbage = receiver(b"SMTP ready\r\n\r\n", keep=False)
+    silent = receiver(b"")
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    outcomes = send_all(
+        [f"{garbage.url}/", refused, "ftp://127.0.0.1/", f"{silent.url}/"], timeout=0.3
+    )
+    assert outcomes[0].status is None and "not an HTTP answer" in (outcomes[0].error or "")
+    assert (outcomes[1].error or "").startswith("ConnectionRefusedError")
+    assert outcomes[2] == Outcome(
+        None, "ValueError: not an http:// or https:// URL: ftp://127.0.0.1"
+    )
+    assert outcomes[3] == Outcome(None, "no answer within 0.3 s")
+
+
+def test_credentials_in_the_url_go_as_basic_authorization(receiver: Receivers) -> None:
+    got = receiver(OK)
+    port = got.url.rsplit(":", 1)[1]
+    send_all([f"http://shop:s%3Acret@127.0.0.1:{port}/dlr"])
+    lines = got.requests[0].decode().split("\r\n")
+    assert "Authorization: Basic c2hvcDpzOmNyZXQ=" in lines  # shop:s:cret
+    assert f"Host: 127.0.0.1:{port}" in lines
