@@ -46,6 +46,7 @@ def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Applic
             reply, fmt, delay = gateway.handle(
                 params, request.remote or "", overloaded=runtime.overloaded
             )
+            await runtime.written()  # an accepted send survives a kill -9 once answered
         except web.HTTPException:  # 413: the body is over MAX_BODY
             raise
         except Exception as exc:  # a bug of ours must not become a 500 for the SUT

@@ -60,6 +60,11 @@ class Runtime:
         """Back-pressure: wait while callbacks to ``url``'s receiver pile up."""
         await self._dispatcher.room_for(url)
 
+    async def written(self) -> None:
+        """Return once what changed so far is in the journal (at once without one)."""
+        if self.journal is not None:
+            await self.journal.written()
+
     @property
     def overloaded(self) -> bool:
         """Due callbacks pile up faster than they are sent: new sends get code 8."""
