@@ -349,6 +349,8 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         async def run(request: web.Request) -> web.StreamResponse:
             try:
                 response: web.StreamResponse = await handler(request)
+                if request.method != "GET":
+                    await runtime.written()  # what the answer says happened is kept
                 return response
             except _BadRequest as exc:
                 return _json({"error": str(exc), **exc.extra}, status=exc.status)
