@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Side by side: seeme-mock against warm WireMock under the shared load bench
-# (\$SHARED/bench/callback_bench.sh; SHARED defaults to the folder beside this clone).
+# Side by side under the shared load bench ($SHARED/bench/callback_bench.sh; SHARED defaults
+# to the folder beside this clone): warm WireMock (the peer), the bench's reference mock
+# (the machine's ceiling: validates and records nothing) and seeme-mock, alternating, in
+# the same sitting; then seeme-mock with --journal, and seeme-mock at a fixed offered load
+# of half its best held sends/s (bench/paced.sh).
 # usage: bench/compare.sh [SECONDS per run] [ROUNDS] [CONNECTIONS]
-# Needs wrk, nginx (Debian packages), java and npm (for the WireMock jar). Ports 18080,
-# 18081, 19080 and 19090 on 127.0.0.1. Prints each run's line, then the sends/s ratios.
+# Needs wrk, nginx (Debian packages), java and npm (for the WireMock jar). Ports 18080-18083,
+# 19080 and 19090 on 127.0.0.1. Prints each run's line, then per round the ratios; exits 1
+# when seeme-mock did not hold (lost or duplicated a callback, or p99 lateness over 50 ms)
+# in every round.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 shared=${SHARED:-$root/../shared}
 secs=${1:-10}; rounds=${2:-3}; conns=${3:-32}
 if [ ! -f "$shared/bench/callback_bench.sh" ]; then
-  echo "bench/compare.sh needs the shared load bench (bench/callback_bench.sh, bench/wiremock/)" >&2
-  echo "in \$SHARED (now $shared): set SHARED=/path/to/that/folder" >&2
+  echo "bench/compare.sh needs the shared load bench (bench/callback_bench.sh, bench/wiremock/," >&2
+  echo "bench/reference_mock.py) in \$SHARED (now $shared): set SHARED=/path/to/that/folder" >&2
   exit 2
 fi
 jar=$(ls "$here"/.wiremock/package/build/wiremock-standalone-*.jar 2>/dev/null | head -n1 || true)
@@ -21,33 +26,64 @@ if [ -z "$jar" ]; then
   jar=$(ls "$here"/.wiremock/package/build/wiremock-standalone-*.jar | head -n1)
 fi
 log=$(mktemp -d /tmp/seeme-bench.XXXX)
-python -m seeme_mock serve --port 18081 --delays 0.1,0.2,0.3 --quiet >"$log/seeme.log" 2>&1 &
+serve() { exec python -m seeme_mock serve --delays 0.1,0.2,0.3 --quiet "$@"; }
+serve --port 18081 >"$log/seeme.log" 2>&1 &
 seeme=$!
+serve --port 18083 --journal "$log/journal.db" >"$log/seeme-journal.log" 2>&1 &
+journal=$!
+python "$shared/bench/reference_mock.py" 18082 >"$log/reference.log" 2>&1 &
+reference=$!
 java -jar "$jar" --port 18080 --bind-address 127.0.0.1 --root-dir "$shared/bench/wiremock" \
   --async-response-enabled true --no-request-journal --disable-request-logging >"$log/wiremock.log" 2>&1 &
 wiremock=$!
-trap 'kill $seeme $wiremock 2>/dev/null || true' EXIT
+trap 'kill $seeme $journal $reference $wiremock 2>/dev/null || true' EXIT
 sleep 8
 bench="$shared/bench/callback_bench.sh"
 echo "warming up (WireMock's JVM needs about a minute of load)" >&2
 bash "$bench" 18080 60 "$conns" wiremock-warmup >&2
+bash "$bench" 18082 5 "$conns" reference-warmup >&2
 bash "$bench" 18081 10 "$conns" seeme-warmup >&2
+bash "$bench" 18083 5 "$conns" journal-warmup >&2
 for round in $(seq 1 "$rounds"); do
   bash "$bench" 18080 "$secs" "$conns" "wiremock-$round" | tee -a "$log/results"
+  bash "$bench" 18082 "$secs" "$conns" "reference-$round" | tee -a "$log/results"
   bash "$bench" 18081 "$secs" "$conns" "seeme-mock-$round" | tee -a "$log/results"
+  bash "$bench" 18083 "$secs" "$conns" "journal-$round" | tee -a "$log/results"
 done
+half=$(python3 - "$log/results" <<'PY'
+import re, sys
+held = [float(m.group(1)) for line in open(sys.argv[1]) if line.startswith("seeme-mock-")
+        and "held=yes" in line and (m := re.search(r"sends_per_s=(\S+)", line))]
+print(int(max(held, default=1000) / 2))
+PY
+)
+echo "paced at $half sends/s (half of seeme-mock's best held)" >&2
+SHARED="$shared" bash "$here/paced.sh" 18081 "$half" "$secs" "paced-1" | tee -a "$log/results"
 python3 - "$log/results" <<'PY'
 import re, sys
 rows = {}
 for line in open(sys.argv[1]):
     label, rest = line.split(":", 1)
     name, round_ = label.rsplit("-", 1)
-    fields = dict(re.findall(r"(\w+)=(\S+)", rest))
-    rows.setdefault(round_, {})[name] = fields
+    rows.setdefault(round_, {})[name] = dict(re.findall(r"(\w+)=(\S+)", rest))
+failed = 0
 for round_, r in sorted(rows.items()):
-    ours, peer = r["seeme-mock"], r["wiremock"]
-    ratio = float(ours["sends_per_s"]) / float(peer["sends_per_s"])
-    print(f"round {round_}: seeme-mock/wiremock sends/s = {ratio:.2f}x "
-          f"(seeme-mock held={ours['held']} lost={ours['lost']} p99={ours['p99']} ms; "
-          f"wiremock held={peer['held']} lost={peer['lost']} p99={peer['p99']} ms)")
+    if "seeme-mock" not in r:
+        continue
+    ours, peer, ceiling, journal = r["seeme-mock"], r["wiremock"], r["reference"], r["journal"]
+    rate = float(ours["sends_per_s"])
+    failed += ours["held"] != "yes"
+    print(f"round {round_}: seeme-mock {rate:.0f} sends/s = "
+          f"{rate / float(peer['sends_per_s']):.2f}x wiremock, "
+          f"{rate / float(ceiling['sends_per_s']):.0%} of reference; "
+          f"held={ours['held']} lost={ours['lost']} dups={ours['dups']} p99={ours['p99']} ms "
+          f"| wiremock held={peer['held']} p99={peer['p99']} ms "
+          f"| reference held={ceiling['held']} p99={ceiling['p99']} ms "
+          f"| --journal {float(journal['sends_per_s']) / rate - 1:+.0%} "
+          f"held={journal['held']} p99={journal['p99']} ms")
+paced = rows.get("1", {}).get("paced")
+if paced:
+    print(f"paced at {paced['sends_per_s']} sends/s: seeme-mock held={paced['held']} "
+          f"lost={paced['lost']} p50={paced['p50']} p99={paced['p99']} max={paced['max']} ms")
+sys.exit(1 if failed else 0)
 PY

@@ -165,6 +165,7 @@ SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}|[0-9]{1,15}")
 _CALLBACK_LIST = re.compile(r"[0-9]{1,2}(,[0-9]{1,2})*")
 
 
+@lru_cache(maxsize=256)  # one set shared by every message that asked for the same codes
 def parse_callback_codes(value: str) -> frozenset[int]:
     """``all`` or a comma-separated list of status codes 1..10; else code 15."""
     if value == "all":

@@ -3,7 +3,6 @@ attempt, and the sends it refused. Plain data; the scheduler fills it in."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,8 +89,9 @@ class Message:
     """Every status it will reach, with its time: (code, at)."""
     next_step: int = field(default=0, repr=False)
     """How many statuses of the plan it has reached."""
-    outbox: deque[Callback] = field(default_factory=deque, repr=False)
-    """Its callbacks still to deliver, in order; only the head is ever on the wire."""
+    outbox: list[Callback] = field(default_factory=list, repr=False)
+    """Its callbacks still to deliver, in order; only the head is ever on the wire. A
+    list, not a deque: it holds a few at most, and an empty deque alone is 760 bytes."""
     reply: tuple[float, str] | None = field(default=None, repr=False)
     """When the recipient answers, and with what text (a scenario's reply), if ever."""
     replied: bool = field(default=False, repr=False)
@@ -151,7 +151,7 @@ class Inbound:
     unrouted: str | None = None
     """Why it was not forwarded (SeeMe would not know whose it is), or None."""
     forwards: list[Forward] = field(default_factory=list)
-    outbox: deque[Forward] = field(default_factory=deque, repr=False)
+    outbox: list[Forward] = field(default_factory=list, repr=False)
 
     @property
     def finished(self) -> bool:

@@ -160,7 +160,7 @@ class Scheduler:
         self._changed(message)
 
     def _next_in_outbox(self, owner: Owner, now: float) -> None:
-        owner.outbox.popleft()
+        del owner.outbox[0]
         if owner.outbox:
             head = owner.outbox[0]
             self._push(max(head.due, now), head)

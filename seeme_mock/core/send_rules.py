@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 
 from .allow import permits
 from .config import GatewayConfig
@@ -92,6 +93,11 @@ def balance_reply(balance: Decimal, spent: Decimal, currency: str) -> Reply:
     )
 
 
+@lru_cache(maxsize=64)  # one Decimal per price, shared by the messages that cost it
+def _price(unit: Decimal, parts: int) -> Decimal:
+    return unit * parts
+
+
 def accept_send(
     params: Mapping[str, str],
     config: GatewayConfig,
@@ -143,7 +149,7 @@ def accept_send(
             limit=limit,
         )
     parts = answer.parts or sms.count
-    price = answer.price if answer.price is not None else config.unit_price * parts
+    price = answer.price if answer.price is not None else _price(config.unit_price, parts)
     if price > balance:
         raise Rejection(7, delay=answer.delay, balance=format_money(balance, 3))
     return Message(

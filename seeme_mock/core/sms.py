@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 __all__ = ["Charset", "SmsParts", "split_sms"]
 
@@ -65,6 +66,7 @@ def _unit_cost(char: str, charset: Charset) -> int:
     return 2 if ord(char) > 0xFFFF else 1
 
 
+@lru_cache(maxsize=1024)  # messages with the same text share their parts
 def split_sms(text: str) -> SmsParts:
     """Split ``text`` into the parts a handset would receive."""
     charset = Charset.UCS2 if _NOT_GSM7.search(text) else Charset.GSM7

@@ -3,10 +3,11 @@ killed with SIGKILL and started again on the same file resumes every pending cal
 
 Changes are gathered for a few ms and written together in one transaction (group commit,
 in WAL mode: in the OS's hands, without an fsync per event); a message changed twice in
-that time is written once, and what never changes of it is encoded once. A send is answered only once its message
-is written (:meth:`SqliteJournal.written`), so no accepted send is lost at a kill. A
-callback on the wire at the kill, or answered in the last few ms before it, was not yet
-recorded as delivered, so it is sent again after the restart: delivery is at least once.
+that time is written once, and what never changes of it is encoded once. A send is
+answered only once its message is written (:meth:`SqliteJournal.written`), so no
+accepted send is lost at a kill. A callback on the wire at the kill, or answered in the
+last few ms before it, was not yet recorded as delivered, so it is sent again after the
+restart: delivery is at least once.
 """
 
 from __future__ import annotations
