@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import secrets
@@ -31,6 +30,7 @@ from .core.gateway import Gateway
 from .core.magic import shadowed_magic
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
+from .server.collector import collect_when_idle, young_generations_only
 from .server.guard import AdminAccess, is_loopback
 from .server.journal import SqliteJournal
 from .server.logs import OneLineFormatter
@@ -144,10 +144,7 @@ def _values(args: argparse.Namespace, settings: Sequence[Setting]) -> dict[str, 
 
 
 async def _serve(server: MockServer) -> None:
-    # Tens of thousands of long-lived messages make the default collector's passes costly
-    # under load (measured with bench/compare.sh: sends/s fell from 1,695 to 1,612 over 52k
-    # messages; with these thresholds it held at about 1,810): collect less often.
-    gc.set_threshold(50_000, 50, 1000)
+    young_generations_only()
     _raise_file_limit()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -163,7 +160,9 @@ async def _serve(server: MockServer) -> None:
         )
         raise SystemExit(2) from None
     print(f"seeme-mock listening on {server.url}/gateway", flush=True)
+    collector = asyncio.create_task(collect_when_idle(lambda: server.sends_answered))
     await stop.wait()
+    collector.cancel()
     pending = await server.stop()
     print(f"seeme-mock stopped; {pending} callbacks were still pending", flush=True)
 

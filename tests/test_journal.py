@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pytest_httpserver import HTTPServer
 from conftest import START, VALID_KEY, ServeProcess, send, wait_for
 from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
 from seeme_mock.cli import main
+from seeme_mock.server.collector import IdleCollection
 from seeme_mock.server.journal import SqliteJournal
 
 
@@ -108,6 +110,36 @@ def test_the_memory_cap_drops_the_oldest_finished_messages() -> None:
     assert len(gateway.messages) <= 10
     assert gateway.dropped + len(gateway.messages) == 25
     assert gateway.messages[-1].text == "24"
+
+
+def test_dropped_messages_are_freed_without_the_cycle_collector() -> None:
+    """The server runs Python's full collection only when idle, so a dropped message must
+    not wait for it: its cycle with its callbacks is cut when it is dropped."""
+    gateway = Gateway(GatewayConfig(max_messages=10), ManualClock(START))
+    gc.collect()
+    gc.disable()
+    try:
+        for n in range(50):
+            gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": str(n),
+                            "callback": "6", "callbackurl": "http://sut/dlr"})  # fmt: skip
+            gateway.move_clock_to(START + 10 * (n + 1))
+            for dispatch in gateway.collect_due():
+                gateway.record(dispatch.delivery, Attempt(START + 10 * (n + 1), 200, None, 0))
+        assert gateway.dropped >= 40
+        assert gc.collect() == 0  # nothing was left for the collector to find
+    finally:
+        gc.enable()
+
+
+def test_the_full_collection_waits_for_sends_to_stop() -> None:
+    sends = 0
+    idle = IdleCollection(lambda: sends)
+    ticks = []
+    for busy in (True, True, True, False, False, False, True, False):
+        sends += busy
+        ticks.append(idle.tick())
+    # busy periods never collect; the first quiet one does, once; again after new sends
+    assert ticks == [False, False, False, True, False, False, False, True]
 
 
 def test_one_unfinished_old_message_does_not_stop_the_dropping(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Applic
         if delay:
             await asyncio.sleep(delay)  # real seconds: it is the SUT's timeout under test
         body, content_type = render(reply, fmt)
+        runtime.sends_answered += 1
         return web.Response(body=body, content_type=content_type, charset="utf-8")
 
     app = web.Application(

@@ -33,6 +33,8 @@ class Runtime:
         config = config or GatewayConfig()
         self.base_config = config
         """The settings it started with: a reset with settings changes these."""
+        self.sends_answered = 0
+        """Calls to the send endpoint answered: how the idle collector sees sends stop."""
         self.errors: list[BaseException] = []
         """What went wrong inside the server, for a test to raise."""
         self.journal = journal
