@@ -134,7 +134,7 @@ def test_what_is_no_answer_is_said_in_words(receiver: Receivers) -> None:
 def test_credentials_in_the_url_go_as_basic_authorization(receiver: Receivers) -> None:
     got = receiver(OK)
     port = got.url.rsplit(":", 1)[1]
-    send_all([f"http://shop:s%3Acret@127.0.0.1:{port}/dlr"])
+    send_all([f"HTTP://Shop:S%3Acret@127.0.0.1:{port}/dlr"])
     lines = got.requests[0].decode().split("\r\n")
-    assert "Authorization: Basic c2hvcDpzOmNyZXQ=" in lines  # shop:s:cret
+    assert "Authorization: Basic U2hvcDpTOmNyZXQ=" in lines  # Shop:S:cret, case kept
     assert f"Host: 127.0.0.1:{port}" in lines

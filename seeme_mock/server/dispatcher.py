@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TypeVar
 
 from ..core.errors import ClockError, UsageError
@@ -187,7 +188,8 @@ class Dispatcher:
                 if len(lane.waiting) <= LANE_BACKLOG // 2:
                     lane.room.set()
                 self._busy += 1
-                self._idle.clear()
+                if self._busy == 1:
+                    self._idle.clear()
                 try:
                     await self._deliver(dispatch)
                 except Exception as exc:  # a bug of ours: keep serving, surface it in check()
@@ -307,9 +309,13 @@ class _Lane:
 
 
 def _receiver(url: str) -> str:
-    """scheme://host:port: callbacks to one receiver share its lane (a URL the sender
-    cannot take gets a lane of its own, where its attempts fail)."""
+    """scheme://host:port: callbacks to one receiver share its lane."""
+    return _origin_of(url.partition("?")[0])
+
+
+@lru_cache(maxsize=1024)  # per callback URL without its query: a handful in a test run
+def _origin_of(address: str) -> str:
     try:
-        return origin(url)
-    except ValueError:
-        return url
+        return origin(address)
+    except ValueError:  # a URL the sender cannot take: a lane of its own, where it fails
+        return address

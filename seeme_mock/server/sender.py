@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import ssl
 from collections import deque
 from functools import lru_cache
@@ -117,18 +118,17 @@ def origin(url: str) -> str:
 def _split(url: str) -> tuple[str, str]:
     """scheme://netloc and the request target (path and query, without the fragment);
     urllib's urlsplit, without its cost for what a request needs."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
+    parts = _URL.match(url)
+    if parts is None:
         raise ValueError(f"not an absolute URL: {url!r}")
-    cut = len(rest)
-    for mark in "/?#":
-        at = rest.find(mark, 0, cut)
-        if at >= 0:
-            cut = at
-    target = rest[cut:].partition("#")[0]
-    if not target.startswith("/"):
-        target = "/" + target
-    return f"{scheme.lower()}://{rest[:cut].lower()}", target
+    scheme, userinfo, hostport, path, query = parts.groups()
+    where = f"{scheme.lower()}://{userinfo or ''}{hostport.lower()}"
+    return where, f"{path or '/'}{query or ''}"
+
+
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*@)?([^/?#]*)([^?#]*)(\?[^#]*)?")
+"""scheme, user:password@, host:port, path, ?query; names are not case-sensitive,
+credentials are."""
 
 
 class _Pool:
