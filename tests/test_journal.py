@@ -12,7 +12,15 @@ import httpx
 from pytest_httpserver import HTTPServer
 
 from conftest import START, VALID_KEY, ServeProcess, send, wait_for
-from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
+from seeme_mock import (
+    Attempt,
+    CallbackState,
+    Gateway,
+    GatewayConfig,
+    ManualClock,
+    Message,
+    RetryPolicy,
+)
 from seeme_mock.cli import main
 from seeme_mock.server.collector import IdleCollection
 from seeme_mock.server.journal import SqliteJournal
@@ -98,6 +106,47 @@ def test_retries_resume_where_they_stood(tmp_path: Path) -> None:
     assert [a.status for a in callback.attempts] == [500, 500]
     assert callback.state is CallbackState.PENDING
     assert again.balance == config.balance - again.messages[0].price
+    reopened.close()
+
+
+def test_attempts_written_as_rows_and_states_rewritten_by_hand_load_back_alike(
+    tmp_path: Path,
+) -> None:
+    """The journal writes a message whole, then its attempts as rows; a resend or a
+    status pushed by hand rewrites it whole. Whatever the mix, what loads back is what
+    the gateway had."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    config = GatewayConfig(retry=RetryPolicy(attempts=3, first_delay=1, factor=1))
+    gateway = Gateway(config, ManualClock(START), journal)
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x",
+                    "callback": "3,4,6", "callbackurl": "http://sut/dlr"})  # fmt: skip
+    [message] = gateway.messages
+    answers = iter([500, 200, 500, 500, 500, 200, 200])
+
+    def step(at: float) -> None:
+        gateway.move_clock_to(START + at)
+        for dispatch in gateway.collect_due():
+            gateway.record(dispatch.delivery, Attempt(START + at, next(answers), None, 0.01))
+        journal.flush()
+
+    for at in (1, 2, 3, 4):  # code 3: 500 then 200; code 4: 500, 500...
+        step(at)
+    gateway.resend(message.callbacks[0])  # rewritten whole
+    gateway.push_status(message, 8)
+    journal.flush()
+    for at in (5, 6, 7):
+        step(at)
+    journal.close()
+
+    def summary(m: Message) -> list[tuple[int, str, list[int | None]]]:
+        return [(c.code, c.state.value, [a.status for a in c.attempts]) for c in m.callbacks]
+
+    reopened = SqliteJournal(tmp_path / "j.db")
+    saved = reopened.load()
+    again = Gateway(config, ManualClock(START + 7), reopened)
+    again.restore(saved.messages, saved.rejections)
+    assert summary(again.messages[0]) == summary(message)
+    assert [s.code for s in again.messages[0].statuses] == [s.code for s in message.statuses]
     reopened.close()
 
 
