@@ -30,7 +30,7 @@ from .core.gateway import Gateway
 from .core.magic import shadowed_magic
 from .core.scenario_files import load_scenario_files
 from .core.settings import Setting, build
-from .server.collector import collect_when_idle, young_generations_only
+from .server.collector import collect_by_the_clock
 from .server.guard import AdminAccess, is_loopback
 from .server.journal import SqliteJournal
 from .server.logs import OneLineFormatter
@@ -144,7 +144,6 @@ def _values(args: argparse.Namespace, settings: Sequence[Setting]) -> dict[str, 
 
 
 async def _serve(server: MockServer) -> None:
-    young_generations_only()
     _raise_file_limit()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -160,7 +159,7 @@ async def _serve(server: MockServer) -> None:
         )
         raise SystemExit(2) from None
     print(f"seeme-mock listening on {server.url}/gateway", flush=True)
-    collector = asyncio.create_task(collect_when_idle(lambda: server.sends_answered))
+    collector = asyncio.create_task(collect_by_the_clock(lambda: server.sends_answered))
     await stop.wait()
     collector.cancel()
     pending = await server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from collections import Counter
@@ -22,7 +23,7 @@ from seeme_mock import (
     RetryPolicy,
 )
 from seeme_mock.cli import main
-from seeme_mock.server.collector import IdleCollection
+from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
 
 
@@ -189,6 +190,18 @@ def test_the_full_collection_waits_for_sends_to_stop() -> None:
         ticks.append(idle.tick())
     # busy periods never collect; the first quiet one does, once; again after new sends
     assert ticks == [False, False, False, True, False, False, False, True]
+
+
+def test_the_server_runs_the_collector_itself_and_gives_it_back() -> None:
+    async def scenario() -> bool:
+        collector = asyncio.create_task(collect_by_the_clock(lambda: 0))
+        await asyncio.sleep(0)  # it has started
+        taken = not gc.isenabled()
+        collector.cancel()
+        await asyncio.gather(collector, return_exceptions=True)
+        return taken
+
+    assert asyncio.run(scenario()) and gc.isenabled()
 
 
 def test_one_unfinished_old_message_does_not_stop_the_dropping(tmp_path: Path) -> None:

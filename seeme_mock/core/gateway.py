@@ -239,12 +239,13 @@ class Gateway:
             self._forget_finished()
 
     def _forget_finished(self) -> None:
-        """Drop the oldest finished messages, a hundredth of the cap at a time (freeing
+        """Drop the oldest finished messages, a thousandth of the cap at a time (freeing
         them is work too: 10,000 at once stalled the loop for 30 ms); one that is not
         finished stays, wherever it stands, and the rest are dropped around it. Only as
-        far back as needed is looked at."""
+        far back as needed is looked at, and the list is cut in place (a copy of 100k
+        entries took 1.6 ms): whoever walks it slowly walks a copy."""
         cap = self.config.max_messages
-        excess = len(self.messages) - (cap - max(1, cap // 100))
+        excess = len(self.messages) - (cap - max(1, cap // 1000))
         dropped: list[Message] = []
         kept: list[Message] = []
         messages, looked = self.messages, 0
@@ -253,7 +254,7 @@ class Gateway:
             (dropped if message.finished else kept).append(message)
             looked += 1
         if dropped:
-            self.messages = kept + messages[looked:]
+            messages[:looked] = kept
             self.dropped += len(dropped)
             self.journal.messages_dropped([message.id for message in dropped])
             for message in dropped:

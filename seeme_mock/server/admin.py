@@ -156,7 +156,7 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
         offset = _query(request, "offset", _OFFSET, 0) or 0
         found = [
             m
-            async for m in pausing(gateway().messages, _SCAN)
+            async for m in pausing(list(gateway().messages), _SCAN)  # it changes meanwhile
             if number in (None, m.number)
             and reference in (None, m.reference)
             and status in (None, m.status)

@@ -1,34 +1,32 @@
-"""Python's cycle collector, tuned for a server that keeps many long-lived records.
+"""Python's cycle collector, run by the clock for a server that keeps many long-lived
+records.
 
 A message is a dozen small objects that live for minutes (up to ``max_messages`` of them
-are kept), and the default collector walks them again and again: under the load bench
-that was a 1-second pause every few rounds (a gen-1 pass over a million survivors) and a
-5-12 ms pause every 50,000 allocations (bench/RESULTS.md). Here the young generations are
-collected often and cheaply, and a full pass over the old ones runs only when sends have
-stopped for a while. Nothing piles up meanwhile: a dropped message's cycle (it and its
-callbacks point at each other) is cut when it is dropped, so plain reference counting
-frees it.
+are kept). Left to itself, the collector counts allocations minus deallocations, so once
+the cap is reached and old messages are freed as fast as new ones come, its young
+generation grows unseen until one pass walks tens of thousands of objects: 100-300 ms
+pauses under the load bench, and a 1-second one with its default thresholds
+(bench/RESULTS.md). Here it runs every ``YOUNG_EVERY`` seconds over what was allocated
+since (a few ms at most), survivors go straight to the old generation, and the old
+generation is walked only when sends have stopped for ``IDLE`` seconds. Nothing piles up
+meanwhile: a dropped message's cycle with its callbacks is cut when it is dropped, so
+plain reference counting frees it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 from collections.abc import Callable
 
-__all__ = ["IdleCollection", "collect_when_idle", "young_generations_only"]
+__all__ = ["IDLE", "YOUNG_EVERY", "IdleCollection", "collect_by_the_clock"]
 
+YOUNG_EVERY = 0.02
+"""Seconds between passes over the young objects."""
 IDLE = 30.0
 """Seconds without a new send after which the old generation is collected (a full pass
 over 100k messages takes about half a second: not while a test is sending)."""
-
-
-def young_generations_only() -> None:
-    """What is loaded by now is never garbage (``freeze``); objects are looked at young,
-    every 5,000 allocations, and again after four such passes (a few ms each); never old,
-    automatically."""
-    gc.freeze()
-    gc.set_threshold(5_000, 4, 1_000_000_000)
 
 
 class IdleCollection:
@@ -49,8 +47,18 @@ class IdleCollection:
         return False
 
 
-async def collect_when_idle(activity: Callable[[], int], every: float = IDLE) -> None:
+async def collect_by_the_clock(activity: Callable[[], int]) -> None:
+    """Take the collector over until cancelled: what is loaded by now is never garbage
+    (``freeze``); the young generations every YOUNG_EVERY, the old one when idle."""
+    gc.freeze()
+    gc.disable()
     idle = IdleCollection(activity)
-    while True:
-        await asyncio.sleep(every)
-        idle.tick()
+    periods = round(IDLE / YOUNG_EVERY)
+    try:
+        for tick in itertools.count(1):
+            await asyncio.sleep(YOUNG_EVERY)
+            gc.collect(1)
+            if tick % periods == 0:
+                idle.tick()
+    finally:
+        gc.enable()
