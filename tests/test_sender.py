@@ -94,6 +94,23 @@ def test_one_connection_carries_every_request_with_one_write_each(receiver: Rece
     assert f"Host: {got.url.removeprefix('http://')}" in first
 
 
+def test_headers_of_the_account_go_out_and_may_replace_the_user_agent(
+    receiver: Receivers,
+) -> None:
+    got = receiver(OK)
+
+    async def run() -> None:
+        sender = KeepAliveSender()
+        await sender.send(f"{got.url}/a", (("X-Token", "t1"),))
+        await sender.send(f"{got.url}/b", (("user-agent", "SeeMe/1.0"),))
+        await sender.close()
+
+    asyncio.run(run())
+    first, second = ([line.lower() for line in r.decode().split("\r\n")] for r in got.requests)
+    assert "x-token: t1" in first and "user-agent: seeme-mock" in first
+    assert [line for line in second if line.startswith("user-agent")] == ["user-agent: seeme/1.0"]
+
+
 def test_a_kept_alive_connection_the_receiver_dropped_is_retried_once(receiver: Receivers) -> None:
     """A server that closes each connection after answering, without saying so (no
     ``Connection: close``): the next request finds the connection dead before a byte of

@@ -140,7 +140,7 @@ class _Pool:
         host, port = _host_port(hostport, 443 if tls else 80)
         self._host, self._port, self._tls = host, port, tls
         self._limit, self._idle_for = limit, idle
-        head = f"Host: {hostport}\r\nUser-Agent: seeme-mock\r\nAccept: */*\r\n"
+        head = f"Host: {hostport}\r\nAccept: */*\r\n"
         if userinfo:  # http://user:pass@host/ as any client sends it: Basic authorization
             token = base64.b64encode(unquote(userinfo).encode()).decode()
             head += f"Authorization: Basic {token}\r\n"
@@ -150,7 +150,7 @@ class _Pool:
         self._waiting: deque[asyncio.Future[None]] = deque()
 
     def request(self, target: str, headers: Headers) -> bytes:
-        extra = _header_lines(headers) if headers else b""
+        extra = _header_lines(headers)
         return b"GET %s HTTP/1.1\r\n%s%s\r\n" % (target.encode("ascii"), self._head, extra)
 
     async def acquire(self, deadline: float) -> tuple[_Connection, bool]:
@@ -215,7 +215,11 @@ class _Pool:
 
 @lru_cache(maxsize=16)
 def _header_lines(headers: Headers) -> bytes:
-    return "".join(f"{name}: {value}\r\n" for name, value in headers).encode("latin-1")
+    """``--callback-header`` lines, and our User-Agent unless they give one."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    if not any(name.lower() == "user-agent" for name, _ in headers):
+        lines = "User-Agent: seeme-mock\r\n" + lines
+    return lines.encode("latin-1")
 
 
 def _host_port(hostport: str, default: int) -> tuple[str, int]:
