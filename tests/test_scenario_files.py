@@ -8,6 +8,8 @@ import pytest
 
 from seeme_mock import ScenarioError, load_scenario_files, parse_scenarios
 from seeme_mock.cli import main
+from seeme_mock.core.errors import InternalError
+from seeme_mock.core.magic import MAGIC_NUMBERS, magic_by_tail
 from seeme_mock.core.toml_reader import parse_delay
 from seeme_mock.core.tomlpos import locate
 
@@ -277,3 +279,14 @@ def test_check_warns_when_a_scenario_takes_the_magic_numbers(
     )
     assert main(["check", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "1 scenarios OK\n"
+
+
+def test_the_magic_numbers_index_refuses_a_scenario_it_cannot_look_up() -> None:
+    """Sends find their magic scenario by the number's last 7 digits; a shipped magic
+    scenario matching anything else would never be found, so it fails loudly instead."""
+    assert len(magic_by_tail(MAGIC_NUMBERS)) == len(MAGIC_NUMBERS)
+    [loose] = parse_scenarios(
+        '[[scenario]]\nname = "x"\nmatch = { text = { contains = "x" } }\n', "x.toml"
+    )
+    with pytest.raises(InternalError, match="'x' must match a number suffix of 7 digits"):
+        magic_by_tail([loose])

@@ -29,9 +29,7 @@ __all__ = [
     "MemoryOnly",
     "inbound_from_state",
     "inbound_state",
-    "message_fixed_state",
     "message_from_state",
-    "message_progress",
     "message_state",
     "rejection_from_state",
     "rejection_state",
@@ -84,11 +82,6 @@ class MemoryOnly:
 
 def message_state(message: Message) -> dict[str, Any]:
     """Everything needed to rebuild ``message``."""
-    return {**message_fixed_state(message), **message_progress(message)}
-
-
-def message_fixed_state(message: Message) -> dict[str, Any]:
-    """What never changes once a message is accepted (a journal encodes it once)."""
     return {
         "id": message.id,
         "received_at": message.received_at,
@@ -103,19 +96,13 @@ def message_fixed_state(message: Message) -> dict[str, Any]:
         "mccmnc": message.mccmnc,
         "scenario": message.scenario.name,
         "plan": message.plan,
-        "reply": message.reply,
-    }
-
-
-def message_progress(message: Message) -> dict[str, Any]:
-    """How far a message got: its statuses, callbacks and attempts."""
-    return {
         "next_step": message.next_step,
         "statuses": [(s.code, s.at) for s in message.statuses],
         "callbacks": [
             {"code": c.code, "status_at": c.status_at, **_delivery_state(c)}
             for c in message.callbacks
         ],
+        "reply": message.reply,
         "replied": message.replied,
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from importlib.resources import files
 
+from .errors import InternalError
 from .scenario import Scenario
 from .scenario_files import parse_scenarios
 
@@ -33,7 +34,7 @@ def magic_by_tail(scenarios: Iterable[Scenario]) -> dict[str, Scenario]:
             or len(pattern.value) != MAGIC_TAIL
             or (match.sender, match.text, match.reference) != (None, None, None)
         ):
-            raise ValueError(f"magic scenario {scenario.name!r} must match a number suffix "
+            raise InternalError(f"magic scenario {scenario.name!r} must match a number suffix "
                              f"of {MAGIC_TAIL} digits and nothing else")  # fmt: skip
         index[pattern.value] = scenario
     return index

@@ -196,11 +196,21 @@ def parse_params(raw: str | bytes) -> dict[str, str]:
     return params
 
 
-@lru_cache(maxsize=4096)  # keys, callback URLs, texts: the same values over and over
 def _unquote(text: str) -> str:
-    if "%" in text or "+" in text:
+    if "%" not in text and "+" not in text:
+        return text
+    if len(text) > _CACHED:
         return unquote_plus(text, errors="surrogateescape")
-    return text
+    return _unquote_short(text)
+
+
+_CACHED = 256
+"""Longest value whose decoding is kept: a cache of long texts would pin megabytes."""
+
+
+@lru_cache(maxsize=4096)  # keys, callback URLs, texts: the same values over and over
+def _unquote_short(text: str) -> str:
+    return unquote_plus(text, errors="surrogateescape")
 
 
 def is_http_url(url: str) -> bool:

@@ -23,12 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..core.errors import ConfigError
-from ..core.journal_state import (
-    inbound_state,
-    message_fixed_state,
-    message_progress,
-    rejection_state,
-)
+from ..core.journal_state import inbound_state, message_state, rejection_state
 from ..core.records import CallbackState, Inbound, Message, Rejected
 
 __all__ = ["Saved", "SqliteJournal"]
@@ -253,7 +248,7 @@ class SqliteJournal:
             if written is not None and written.follows(message):
                 attempts += _attempt_rows(message, written)
             else:
-                whole.append((message.id, self._message_row(message)))
+                whole.append((message.id, _json(message_state(message))))
                 if written is not None or not _fresh(message):
                     rewritten.append((message.id,))  # its rows are in the whole state now
             if message.finished:
@@ -285,9 +280,6 @@ class SqliteJournal:
         self._messages, self._inbound, self._rejections, self._dropped = {}, {}, [], []
         self._dropped_rejections, self._clock = 0, None
         return statements
-
-    def _message_row(self, message: Message) -> str:
-        return f"{_json(message_fixed_state(message))[:-1]},{_json(message_progress(message))[1:]}"
 
     def close(self) -> None:
         self.flush()
