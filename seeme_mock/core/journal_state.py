@@ -38,7 +38,8 @@ __all__ = [
 
 class Journal(Protocol):
     """Where the gateway's state is kept beyond memory. The gateway calls it on every
-    change; :meth:`Gateway.restore` takes back what it kept."""
+    change but a status reached as planned (that follows from the plan and the clock: a
+    restored message reaches it again); :meth:`Gateway.restore` takes back what it kept."""
 
     def message_changed(self, message: Message) -> None: ...
 

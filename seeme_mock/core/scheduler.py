@@ -157,7 +157,8 @@ class Scheduler:
         message.statuses.append(StatusChange(code, at))
         if message.next_step < len(message.plan):
             self._push(message.plan[message.next_step][1], message)
-        self._changed(message)
+        # not a change to keep: it follows from the plan and the clock (a restored message
+        # reaches it again), and the journal would do work for nothing 3 times per send
 
     def _next_in_outbox(self, owner: Owner, now: float) -> None:
         del owner.outbox[0]
