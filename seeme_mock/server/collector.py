@@ -5,7 +5,7 @@ A message is a dozen small objects that live for minutes (up to ``max_messages``
 are kept). Left to itself, the collector counts allocations minus deallocations, so once
 the cap is reached and old messages are freed as fast as new ones come, its young
 generation grows unseen until one pass walks tens of thousands of objects: 100-300 ms
-pauses under the load bench, and a 1-second one with its default thresholds
+pauses under the load bench, and a 1-second one with the thresholds serve used to set
 (bench/RESULTS.md). Here it runs every ``YOUNG_EVERY`` seconds over what was allocated
 since (a few ms at most), survivors go straight to the old generation, and the old
 generation is walked only when sends have stopped for ``IDLE`` seconds. Nothing piles up
