@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote, quote_plus, urlsplit
 
-from .protocol import format_money
+from .protocol import cached_when_short, format_money
 
 __all__ = ["ENCODINGS", "PARAMETERS", "CallbackParams", "callback_url", "encode_callback_query"]
 
@@ -86,21 +86,11 @@ def encode_callback_query(
     )
 
 
-def _form(value: str, encoding: str) -> str:
-    if len(value) > _CACHED:
-        return quote_plus(_encode_text(value, encoding))
-    return _form_short(value, encoding)
-
-
-_CACHED = 256
-"""Longest value whose encoding is kept: a cache of long references would pin megabytes."""
-
-
 # A message's reference and number go out once per callback, status texts and prices over
 # and over, a timestamp for every callback of that second: encoding each once is most of
 # what building a report costs.
-@lru_cache(maxsize=1 << 16)
-def _form_short(value: str, encoding: str) -> str:
+@cached_when_short(1 << 16)
+def _form(value: str, encoding: str) -> str:
     return quote_plus(_encode_text(value, encoding))
 
 

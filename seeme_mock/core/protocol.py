@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote_plus, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
@@ -199,17 +200,33 @@ def parse_params(raw: str | bytes) -> dict[str, str]:
 def _unquote(text: str) -> str:
     if "%" not in text and "+" not in text:
         return text
-    if len(text) > _CACHED:
-        return unquote_plus(text, errors="surrogateescape")
-    return _unquote_short(text)
+    return _unquote_value(text)
 
 
-_CACHED = 256
-"""Longest value whose decoding is kept: a cache of long texts would pin megabytes."""
+F = TypeVar("F", bound=Callable[..., str])
+
+LONGEST_CACHED = 256
+"""Longest value whose encoding or decoding is kept: a cache of long texts would pin
+megabytes."""
 
 
-@lru_cache(maxsize=4096)  # keys, callback URLs, texts: the same values over and over
-def _unquote_short(text: str) -> str:
+def cached_when_short(maxsize: int) -> Callable[[F], F]:
+    """``lru_cache`` for a function of a string (and a few hashable arguments), used only
+    when the string is at most LONGEST_CACHED characters."""
+
+    def decorate(function: F) -> F:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        def call(value: str, *rest: Any) -> str:
+            return (cached if len(value) <= LONGEST_CACHED else function)(value, *rest)
+
+        return cast(F, call)
+
+    return decorate
+
+
+@cached_when_short(4096)  # keys, callback URLs, texts: the same values over and over
+def _unquote_value(text: str) -> str:
     return unquote_plus(text, errors="surrogateescape")
 
 

@@ -39,7 +39,8 @@ class IdleCollection:
 
     def tick(self) -> bool:
         """End of a period; True when it collected."""
-        now, seen, self._seen = self._activity(), self._seen, self._activity()
+        now, seen = self._activity(), self._seen
+        self._seen = now
         if now == seen and now != self._collected_at:
             gc.collect()
             self._collected_at = now
