@@ -4,6 +4,7 @@ real sockets: each receiver here is a raw socket server that answers exactly the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -37,6 +38,10 @@ class RawReceiver:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # the client dropped a connection it found too talkative
+            self._answer_each(conn)
+
+    def _answer_each(self, conn: socket.socket) -> None:
         with conn:
             buffer = b""
             while True:
@@ -155,3 +160,22 @@ def test_credentials_in_the_url_go_as_basic_authorization(receiver: Receivers) -
     lines = got.requests[0].decode().split("\r\n")
     assert "Authorization: Basic U2hvcDpTOmNyZXQ=" in lines  # Shop:S:cret, case kept
     assert f"Host: 127.0.0.1:{port}" in lines
+
+
+def test_a_huge_answer_is_not_read_whole(receiver: Receivers) -> None:
+    """Its status counts once 64 KiB have come; the connection is dropped, not kept."""
+    body = b"x" * (200 * 1024)
+    huge = receiver(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + body)
+    head = receiver(b"HTTP/1.1 200 OK\r\nX-Pad: " + body)
+    outcomes = send_all([f"{huge.url}/a", f"{huge.url}/b", f"{head.url}/"], timeout=2)
+    assert outcomes[:2] == [Outcome(200, None)] * 2
+    assert huge.connections == 2
+    assert outcomes[2] == Outcome(None, "an answer's head over 64 KiB")
+
+
+def test_a_fragment_is_not_sent(receiver: Receivers) -> None:
+    got = receiver(OK)
+    send_all([f"{got.url}/dlr?a=1#top", f"{got.url}/dlr#top?a=1", f"{got.url}?b=2"])
+    assert [r.decode().split("\r\n")[0] for r in got.requests] == [
+        "GET /dlr?a=1 HTTP/1.1", "GET /dlr HTTP/1.1", "GET /?b=2 HTTP/1.1",
+    ]  # fmt: skip

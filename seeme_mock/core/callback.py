@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote, quote_plus, urlsplit
 
 from .protocol import cached_when_short, format_money
@@ -30,8 +30,7 @@ PARAMETERS = (
 """Every callback parameter, in the order of SeeMe's example."""
 
 
-@dataclass(frozen=True)
-class CallbackParams:
+class CallbackParams(NamedTuple):
     reference: str
     number: str
     sender: str
@@ -68,22 +67,22 @@ def encode_callback_query(
 
     By default ``sender`` and ``mccmnc`` are left out when empty, as in the
     example; ``include`` names exactly which parameters to send instead."""
-    values = {
-        "reference": params.reference,
-        "number": params.number,
-        "sender": params.sender,
-        "code": str(params.code),
-        "message": params.message,
-        "price": format_money(params.price),
-        "timestamp": _stamp(params.timestamp),
-        "mccmnc": "" if params.mccmnc is None else str(params.mccmnc),
-        "split": str(params.split),
-    }
-    if include is None:
-        include = [name for name in PARAMETERS if values[name] or name not in _OPTIONAL]
-    return "&".join(
-        f"{name}={_form(values[name], encoding)}" for name in PARAMETERS if name in include
+    values = (
+        params.reference,
+        params.number,
+        params.sender,
+        str(params.code),
+        params.message,
+        format_money(params.price),
+        _stamp(params.timestamp),
+        "" if params.mccmnc is None else str(params.mccmnc),
+        str(params.split),
     )
+    return "&".join([
+        f"{name}={_form(value, encoding)}"
+        for name, value in zip(PARAMETERS, values, strict=True)
+        if (value or name not in _OPTIONAL if include is None else name in include)
+    ])  # fmt: skip
 
 
 # A message's reference and number go out once per callback, status texts and prices over

@@ -78,7 +78,8 @@ class KeepAliveSender:
             pool = self._pools.get(where) or self._open(where)
             request = pool.request(target, headers)
             for _ in range(2):
-                connection, reused = await pool.acquire(deadline)
+                connection = pool.idle(loop) or await pool.connect(deadline)
+                reused = connection.answered > 0
                 try:
                     status = await connection.exchange(request, deadline)
                 except _NoAnswer as no_answer:
@@ -117,18 +118,27 @@ def origin(url: str) -> str:
 
 def _split(url: str) -> tuple[str, str]:
     """scheme://netloc and the request target (path and query, without the fragment);
-    urllib's urlsplit, without its cost for what a request needs."""
-    parts = _URL.match(url)
+    urllib's urlsplit, without its cost for what a request needs. The part before the
+    query is split once: callbacks differ only in their queries."""
+    base, mark, query = url.partition("?")
+    where, path = _split_base(base)
+    if not mark or "#" in base:
+        return where, path
+    return where, f"{path}?{query.partition('#')[0]}"
+
+
+@lru_cache(maxsize=1024)
+def _split_base(base: str) -> tuple[str, str]:
+    parts = _URL.match(base)
     if parts is None:
-        raise ValueError(f"not an absolute URL: {url!r}")
-    scheme, userinfo, hostport, path, query = parts.groups()
-    where = f"{scheme.lower()}://{userinfo or ''}{hostport.lower()}"
-    return where, f"{path or '/'}{query or ''}"
+        raise ValueError(f"not an absolute URL: {base!r}")
+    scheme, userinfo, hostport, path = parts.groups()
+    return f"{scheme.lower()}://{userinfo or ''}{hostport.lower()}", path or "/"
 
 
-_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*@)?([^/?#]*)([^?#]*)(\?[^#]*)?")
-"""scheme, user:password@, host:port, path, ?query; names are not case-sensitive,
-credentials are."""
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*@)?([^/?#]*)([^?#]*)")
+"""scheme, user:password@, host:port, path; names are not case-sensitive, credentials
+are."""
 
 
 class _Pool:
@@ -153,19 +163,23 @@ class _Pool:
         extra = _header_lines(headers)
         return b"GET %s HTTP/1.1\r\n%s%s\r\n" % (target.encode("ascii"), self._head, extra)
 
-    async def acquire(self, deadline: float) -> tuple[_Connection, bool]:
-        """A connection to send on, and whether it was used before."""
+    def idle(self, loop: asyncio.AbstractEventLoop) -> _Connection | None:
+        """A kept-alive connection to send on at once, if one is free."""
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.usable and loop.time() - connection.idle_since < self._idle_for:
+                return connection
+            self._discard(connection)
+        return None
+
+    async def connect(self, deadline: float) -> _Connection:
+        """A new connection, or the first to come free when ``limit`` are open."""
         loop = asyncio.get_running_loop()
         while True:
-            while self._idle:
-                connection = self._idle.pop()
-                if connection.usable and loop.time() - connection.idle_since < self._idle_for:
-                    return connection, True
-                self._discard(connection)
             if self._open < self._limit:
                 self._open += 1
                 try:
-                    return await self._connect(loop, deadline), False
+                    return await self._connect(loop, deadline)
                 except BaseException:
                     self._open -= 1
                     self._wake_one()
@@ -177,6 +191,9 @@ class _Pool:
             finally:
                 if waiter in self._waiting:
                     self._waiting.remove(waiter)
+            connection = self.idle(loop)
+            if connection is not None:
+                return connection
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
         _, connection = await asyncio.wait_for(
@@ -250,6 +267,9 @@ class _Connection(asyncio.Protocol):
         self._keep = False
         self.usable = True
         """Open, with no answer half read: fit to carry the next request."""
+        self.answered = 0
+        """Requests answered on it: a used connection the receiver closed meanwhile is
+        worth one retry, a new one is not."""
         self.idle_since = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -279,26 +299,29 @@ class _Connection(asyncio.Protocol):
             self.close()  # an answer nobody asked for: this connection is out of step
             return
         self._heard = True
+        self._read += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._settle(error=_NoAnswer(f"not an HTTP answer: {exc}", stale=False))
             self.close()
+            return
+        if self._read > KeepAliveSender.MAX_ANSWER and self._answer is not None:
+            if self._status is None:
+                self._settle(error=_NoAnswer("an answer's head over 64 KiB", stale=False))
+            else:
+                self._settle(status=self._status)
+            self.close()  # rather than read a huge answer
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
         self._keep = self._parser.should_keep_alive()
 
-    def on_body(self, body: bytes) -> None:
-        self._read += len(body)
-        if self._read > KeepAliveSender.MAX_ANSWER and self._status is not None:
-            self._settle(status=self._status)
-            self.close()  # rather than read a huge answer
-
     def on_message_complete(self) -> None:
         if self._status is not None and 100 <= self._status < 200:
             return  # 100 Continue and the like: the answer is still to come
         keep = self._keep
+        self.answered += 1
         self._settle(status=self._status)
         self.usable = keep and self._transport is not None and not self._transport.is_closing()
 
