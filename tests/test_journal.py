@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import pickle
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from pytest_httpserver import HTTPServer
 
 from conftest import START, VALID_KEY, ServeProcess, send, wait_for
@@ -23,6 +26,7 @@ from seeme_mock import (
     RetryPolicy,
 )
 from seeme_mock.cli import main
+from seeme_mock.core.errors import ConfigError
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
 
@@ -248,3 +252,37 @@ def test_export_a_journal_file(tmp_path: Path) -> None:
     exported = json.loads(out.read_text())
     assert [m["reference"] for m in exported["messages"]] == ["e"]
     assert exported["rejections"][0]["code"] == 3
+
+
+def test_a_journal_of_json_states_still_loads(tmp_path: Path) -> None:
+    """Journals written before message states were pickled hold them as JSON text."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(), ManualClock(START), journal)
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x",
+                    "reference": "old", "callback": "3,4,6",
+                    "callbackurl": "http://sut/dlr"})  # fmt: skip
+    journal.close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    [(value,)] = db.execute("SELECT state FROM messages").fetchall()
+    as_json = json.dumps(pickle.loads(value))
+    db.execute("UPDATE messages SET state = ?", (as_json,))
+    db.commit()
+    db.close()
+    saved = SqliteJournal(tmp_path / "j.db").load()
+    again = Gateway(GatewayConfig(), ManualClock(START), None)
+    again.restore(saved.messages, saved.rejections)
+    [message] = again.messages
+    assert message.reference == "old"
+    assert [c.code for c in message.callbacks] == [3, 4, 6]
+    assert message.plan == gateway.messages[0].plan
+
+
+def test_a_journal_naming_code_to_run_is_refused_not_run(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    journal.close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps(Path("/x")),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match=r"not seeme-mock's \(it names pathlib"):
+        SqliteJournal(tmp_path / "j.db").load()
