@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, quote_plus, urlsplit
 
-from .protocol import cached_when_short, format_money
+from .protocol import LONGEST_CACHED, format_money
 
 __all__ = ["ENCODINGS", "PARAMETERS", "CallbackParams", "callback_url", "encode_callback_query"]
 
@@ -78,19 +78,35 @@ def encode_callback_query(
         "" if params.mccmnc is None else str(params.mccmnc),
         str(params.split),
     )
+    forms = _FORMS.get(encoding) or _FORMS.setdefault(encoding, _Forms(encoding))
     return "&".join([
-        f"{name}={_form(value, encoding)}"
+        f"{name}={forms[value]}"
         for name, value in zip(PARAMETERS, values, strict=True)
         if (value or name not in _OPTIONAL if include is None else name in include)
     ])  # fmt: skip
 
 
-# A message's reference and number go out once per callback, status texts and prices over
-# and over, a timestamp for every callback of that second: encoding each once is most of
-# what building a report costs.
-@cached_when_short(1 << 16)
-def _form(value: str, encoding: str) -> str:
-    return quote_plus(_encode_text(value, encoding))
+class _Forms(dict[str, str]):
+    """Values form-encoded in one charset. A message's reference and number go out once per
+    callback, status texts and prices over and over, a timestamp for every callback of
+    that second: encoding each once is most of what building a report costs. Short values
+    only (long texts would pin memory), and at most FORMS_KEPT of them."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self.encoding = encoding
+
+    def __missing__(self, value: str) -> str:
+        encoded = quote_plus(_encode_text(value, self.encoding))
+        if len(value) <= LONGEST_CACHED:
+            if len(self) >= FORMS_KEPT:
+                self.clear()
+            self[value] = encoded
+        return encoded
+
+
+FORMS_KEPT = 1 << 16
+_FORMS: dict[str, _Forms] = {}
 
 
 @lru_cache(maxsize=256)

@@ -45,6 +45,9 @@ class Due:
     replies: list[Message]
 
 
+_PENDING = CallbackState.PENDING  # a module global is read faster than an Enum member
+
+
 def _ignore(owner: Owner) -> None:
     pass
 
@@ -71,7 +74,7 @@ class Scheduler:
     def track(self, owner: Owner) -> None:
         """Schedule what a message or an inbound SMS still has to do (new, or restored)."""
         pending = owner.callbacks if isinstance(owner, Message) else owner.forwards
-        owner.outbox.extend(d for d in pending if d.state is CallbackState.PENDING)  # type: ignore[misc]
+        owner.outbox.extend([d for d in pending if d.state is _PENDING])  # type: ignore[misc]
         if isinstance(owner, Message):
             if owner.next_step < len(owner.plan):
                 self._push(owner.plan[owner.next_step][1], owner)
