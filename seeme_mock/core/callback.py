@@ -78,7 +78,9 @@ def encode_callback_query(
         "" if params.mccmnc is None else str(params.mccmnc),
         str(params.split),
     )
-    forms = _FORMS.get(encoding) or _FORMS.setdefault(encoding, _Forms(encoding))
+    forms = _FORMS.get(encoding)
+    if forms is None:
+        forms = _FORMS[encoding] = _Forms(encoding)
     return "&".join([
         f"{name}={forms[value]}"
         for name, value in zip(PARAMETERS, values, strict=True)

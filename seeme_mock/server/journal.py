@@ -42,11 +42,11 @@ CREATE TABLE IF NOT EXISTS attempts (message INTEGER NOT NULL, callback INTEGER 
   at REAL, status INTEGER, error TEXT, latency REAL, state TEXT NOT NULL, failure TEXT);
 CREATE INDEX IF NOT EXISTS attempts_of ON attempts (message);
 """
-"""A message's row in ``messages`` is its whole state as of some moment, pickled (a tenth of
-JSON's cost: its floats); its attempts since are rows of ``attempts``, cheap to write
-(:meth:`SqliteJournal.load` puts them together). States of journals written before are
-JSON text, and still load. Statuses reached as planned are not written at all: they follow from the
-plan and the clock, and a restored message reaches them again at once."""
+"""A message's row in ``messages`` is its whole state as of some moment, pickled (JSON cost
+six times more: its floats); its attempts since are rows of ``attempts``, cheap to write
+(:meth:`SqliteJournal.load` puts them together). Older journals hold JSON states, which
+still load. Statuses reached as planned are not written at all: they follow from the plan
+and the clock, and a restored message reaches them again at once."""
 
 
 class _Written(NamedTuple):

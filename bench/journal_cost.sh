@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# What --journal costs, measured in pairs: seeme-mock without it, then with it (a new
+# journal file), each a fresh server warmed up for 5 s, then one run of the shared load
+# bench; ROUNDS pairs, alternating, so both sides see the same machine. bench/compare.sh
+# measures the journal too, but on a server that lives through every round beside three
+# others, and its figure moves more from run to run.
+# usage: bench/journal_cost.sh [ROUNDS] [SECONDS]   (SHARED as in bench/compare.sh)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${SHARED:-$(dirname "$here")/../shared}
+rounds=${1:-3}; secs=${2:-10}
+if ! python -c 'import seeme_mock' 2>/dev/null; then
+  echo "bench/journal_cost.sh: 'python' here has no seeme-mock; activate its venv" >&2
+  exit 2
+fi
+work=$(mktemp -d /tmp/seeme-journal-cost.XXXX)
+run() {  # LABEL [serve options]: prints the bench's line
+  python -m seeme_mock serve --port 18081 --delays 0.1,0.2,0.3 --quiet "${@:2}" \
+    >"$work/$1.log" 2>&1 &
+  local server=$!
+  sleep 1.5
+  bash "$shared/bench/callback_bench.sh" 18081 5 32 warmup >/dev/null
+  bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1
+  kill "$server"
+  wait "$server" || true
+}
+for round in $(seq 1 "$rounds"); do
+  plain=$(run "plain-$round")
+  rm -f "$work"/journal.db*
+  journal=$(run "journal-$round" --journal "$work/journal.db")
+  echo "$plain"
+  echo "$journal"
+  python - "$plain" "$journal" <<'PY'
+import sys
+rates = [float(line.split("sends_per_s=")[1].split()[0]) for line in sys.argv[1:]]
+print(f"round: --journal {rates[1] / rates[0] - 1:+.0%} of sends/s")
+PY
+done
