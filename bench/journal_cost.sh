@@ -19,6 +19,10 @@ run() {  # LABEL [serve options]: prints the bench's line
     >"$work/$1.log" 2>&1 &
   local server=$!
   sleep 1.5
+  if ! kill -0 "$server" 2>/dev/null; then  # else the bench would measure whatever holds the port
+    echo "bench/journal_cost.sh: seeme-mock did not start (is port 18081 taken?): $work/$1.log" >&2
+    exit 2
+  fi
   bash "$shared/bench/callback_bench.sh" 18081 5 32 warmup >/dev/null
   bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1
   kill "$server"
