@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, quote_plus, urlsplit
 
-from .protocol import LONGEST_CACHED, format_money
+from .protocol import ShortValueCache, format_money
 
 __all__ = ["ENCODINGS", "PARAMETERS", "CallbackParams", "callback_url", "encode_callback_query"]
 
@@ -80,7 +80,9 @@ def encode_callback_query(
     )
     forms = _FORMS.get(encoding)
     if forms is None:
-        forms = _FORMS[encoding] = _Forms(encoding)
+        forms = _FORMS[encoding] = ShortValueCache(
+            lambda value: quote_plus(_encode_text(value, encoding)), 1 << 16
+        )
     return "&".join([
         f"{name}={forms[value]}"
         for name, value in zip(PARAMETERS, values, strict=True)
@@ -88,27 +90,11 @@ def encode_callback_query(
     ])  # fmt: skip
 
 
-class _Forms(dict[str, str]):
-    """Values form-encoded in one charset. A message's reference and number go out once per
-    callback, status texts and prices over and over, a timestamp for every callback of
-    that second: encoding each once is most of what building a report costs. Short values
-    only (long texts would pin memory), and at most FORMS_KEPT of them."""
-
-    def __init__(self, encoding: str) -> None:
-        super().__init__()
-        self.encoding = encoding
-
-    def __missing__(self, value: str) -> str:
-        encoded = quote_plus(_encode_text(value, self.encoding))
-        if len(value) <= LONGEST_CACHED:
-            if len(self) >= FORMS_KEPT:
-                self.clear()
-            self[value] = encoded
-        return encoded
-
-
-FORMS_KEPT = 1 << 16
-_FORMS: dict[str, _Forms] = {}
+# A message's reference and number go out once per callback, status texts and prices over
+# and over, a timestamp for every callback of that second: encoding each once is most of
+# what building a report costs.
+_FORMS: dict[str, ShortValueCache] = {}
+"""Values form-encoded, per charset."""
 
 
 @lru_cache(maxsize=256)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
-from typing import Any, TypeVar, cast
 from urllib.parse import unquote_plus, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
@@ -24,6 +23,7 @@ __all__ = [
     "Format",
     "Rejection",
     "Reply",
+    "ShortValueCache",
     "as_received",
     "format_money",
     "has_undecodable_bytes",
@@ -200,34 +200,36 @@ def parse_params(raw: str | bytes) -> dict[str, str]:
 def _unquote(text: str) -> str:
     if "%" not in text and "+" not in text:
         return text
-    return _unquote_value(text)
+    return _UNQUOTED[text]
 
-
-F = TypeVar("F", bound=Callable[..., str])
 
 LONGEST_CACHED = 256
 """Longest value whose encoding or decoding is kept: a cache of long texts would pin
 megabytes."""
 
 
-def cached_when_short(maxsize: int) -> Callable[[F], F]:
-    """``lru_cache`` for a function of a string (and a few hashable arguments), used only
-    when the string is at most LONGEST_CACHED characters."""
+class ShortValueCache(dict[str, str]):
+    """``convert(value)``, kept for values of at most LONGEST_CACHED characters, at most
+    ``size`` of them (emptied when full: cheaper than an LRU's bookkeeping on every hit,
+    and a hit is one dict lookup)."""
 
-    def decorate(function: F) -> F:
-        cached = lru_cache(maxsize=maxsize)(function)
+    def __init__(self, convert: Callable[[str], str], size: int) -> None:
+        super().__init__()
+        self._convert = convert
+        self._size = size
 
-        def call(value: str, *rest: Any) -> str:
-            return (cached if len(value) <= LONGEST_CACHED else function)(value, *rest)
+    def __missing__(self, value: str) -> str:
+        converted = self._convert(value)
+        if len(value) <= LONGEST_CACHED:
+            if len(self) >= self._size:
+                self.clear()
+            self[value] = converted
+        return converted
 
-        return cast(F, call)
 
-    return decorate
-
-
-@cached_when_short(4096)  # keys, callback URLs, texts: the same values over and over
-def _unquote_value(text: str) -> str:
-    return unquote_plus(text, errors="surrogateescape")
+_UNQUOTED = ShortValueCache(  # keys, callback URLs, texts: the same values over and over
+    lambda text: unquote_plus(text, errors="surrogateescape"), 4096
+)
 
 
 def is_http_url(url: str) -> bool:
