@@ -15,7 +15,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TypeVar
 
 from ..core.errors import ClockError, UsageError
@@ -313,12 +312,7 @@ class _Lane:
 
 def _receiver(url: str) -> str:
     """scheme://host:port: callbacks to one receiver share its lane."""
-    return _origin_of(url.partition("?")[0])
-
-
-@lru_cache(maxsize=1024)  # per callback URL without its query: a handful in a test run
-def _origin_of(address: str) -> str:
     try:
-        return origin(address)
+        return origin(url)
     except ValueError:  # a URL the sender cannot take: a lane of its own, where it fails
-        return address
+        return url.partition("?")[0]

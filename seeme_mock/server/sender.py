@@ -113,7 +113,7 @@ class KeepAliveSender:
 
 def origin(url: str) -> str:
     """scheme://netloc of ``url``: the receiver whose connections a request shares."""
-    return _split(url)[0]
+    return _split_base(url.partition("?")[0])[0]
 
 
 def _split(url: str) -> tuple[str, str]:
@@ -263,7 +263,7 @@ class _Connection(asyncio.Protocol):
         self._answer: asyncio.Future[int] | None = None
         self._status: int | None = None
         self._read = 0
-        self._heard = False
+        """Bytes of the answer come so far."""
         self._keep = False
         self.usable = True
         """Open, with no answer half read: fit to carry the next request."""
@@ -281,7 +281,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[int] = loop.create_future()
         self._answer = answer
-        self._status, self._read, self._heard, self._keep = None, 0, False, False
+        self._status, self._read, self._keep = None, 0, False
         self.usable = False  # until the answer has been read whole
         self._transport.write(request)
         timer = loop.call_at(deadline, self._too_late)
@@ -298,7 +298,6 @@ class _Connection(asyncio.Protocol):
         if self._answer is None:
             self.close()  # an answer nobody asked for: this connection is out of step
             return
-        self._heard = True
         self._read += len(data)
         try:
             self._parser.feed_data(data)
@@ -332,7 +331,7 @@ class _Connection(asyncio.Protocol):
         else:
             why = f": {exc}" if exc else ""
             self._settle(error=_NoAnswer(f"connection closed without an answer{why}",
-                                         stale=not self._heard))  # fmt: skip
+                                         stale=not self._read))  # fmt: skip
 
     def _settle(self, status: int | None = None, error: BaseException | None = None) -> None:
         answer, self._answer = self._answer, None
