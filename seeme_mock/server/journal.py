@@ -1,13 +1,13 @@
 """The durable journal: the gateway's state in SQLite (standard library), so a server
 killed with SIGKILL and started again on the same file resumes every pending callback.
 
-Changes are gathered for a few ms and written together in one transaction (group commit,
-in WAL mode: in the OS's hands, without an fsync per event); a message changed twice in
-that time is written once, and what never changes of it is encoded once. A send is
-answered only once its message is written (:meth:`SqliteJournal.written`), so no
-accepted send is lost at a kill. A callback on the wire at the kill, or answered in the
-last few ms before it, was not yet recorded as delivered, so it is sent again after the
-restart: delivery is at least once.
+Changes are gathered for one turn of the event loop and written together in one
+transaction (group commit, in WAL mode: in the OS's hands, without an fsync per event); a
+message changed twice in that time is written once. A send is answered only once its
+message is written (:meth:`SqliteJournal.written`), so no accepted send is lost at a
+kill. A callback on the wire at the kill, or answered in the last turn before it, was not
+yet recorded as delivered, so it is sent again after the restart: delivery is at least
+once.
 """
 
 from __future__ import annotations
@@ -140,8 +140,7 @@ class SqliteJournal:
 
     def _message_states(self) -> list[dict[str, Any]]:
         """Each message's last whole state, with the attempts since."""
-        states = [self._message_state(value) for (value,) in
-                  self._db.execute("SELECT state FROM messages ORDER BY id")]  # fmt: skip
+        states = self._states("messages")
         by_id = {state["id"]: state for state in states}
         rows = self._db.execute("SELECT * FROM attempts ORDER BY rowid")
         for message_id, index, at, status, error, latency, value, failure in rows:
@@ -154,21 +153,22 @@ class SqliteJournal:
             callback["state"], callback["failure"] = value, failure
         return states
 
-    def _message_state(self, value: bytes | str) -> dict[str, Any]:
+    def _states(self, table: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(f"SELECT state FROM {table} ORDER BY id")
+        return [self._state(value) for (value,) in rows]
+
+    def _state(self, value: bytes | str) -> dict[str, Any]:
+        """A pickled state (messages), or JSON (the other tables, and older journals)."""
         if isinstance(value, str):
             return cast(dict[str, Any], json.loads(value))
         try:
             return cast(dict[str, Any], _PlainUnpickler(io.BytesIO(value)).load())
         except (pickle.UnpicklingError, EOFError, ValueError) as exc:
             raise ConfigError(
-                f"{self.path} holds a message that is not seeme-mock's ({exc}); give a new "
+                f"{self.path} holds a record that is not seeme-mock's ({exc}); give a new "
                 "file's name or one that serve --journal wrote",
                 setting="journal",
             ) from None
-
-    def _states(self, table: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(f"SELECT state FROM {table} ORDER BY id")
-        return [json.loads(row[0]) for row in rows]
 
     def message_changed(self, message: Message) -> None:
         self._messages[message.id] = message
