@@ -1,29 +1,37 @@
 """Microseconds per send and per callback URL in the engine alone (no sockets): where the
-send path's cost is, without the HTTP layers around it.
+send path's cost is, without the HTTP layers around it. Then the whole life of a send
+(accepted, three callbacks answered) in a steady stream, without and with the journal,
+alternating in one process: what the journal costs the engine, free of the machine's
+moods that move the load bench by 20%.
 
-usage: python bench/send_path.py [SENDS=20000]
+usage: python bench/send_path.py [SENDS=20000] [ROUNDS=3]
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from seeme_mock.core.clock import ManualClock
 from seeme_mock.core.config import GatewayConfig
 from seeme_mock.core.gateway import Gateway
 from seeme_mock.core.protocol import parse_params
 from seeme_mock.core.records import Attempt
+from seeme_mock.core.scenario import Step
+from seeme_mock.server.journal import SqliteJournal
 
 KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
 QUERY = (
     f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{}}&callback=3,4,6"
     "&callbackurl=http%3A%2F%2F127.0.0.1%3A19090%2Fcb&format=json"
 )
+START = 1_700_000_000.0
 
 
-def main(sends: int) -> None:
-    clock = ManualClock()
+def parts(sends: int) -> None:
+    clock = ManualClock(START)
     gateway = Gateway(GatewayConfig(max_messages=sends * 2), clock)
     started = time.perf_counter()
     for n in range(sends):
@@ -33,9 +41,7 @@ def main(sends: int) -> None:
     urls = 0
     while (due := gateway.next_due()) is not None:
         gateway.move_clock_to(due)
-        for dispatch in gateway.collect_due():
-            urls += 1
-            gateway.record(dispatch.delivery, Attempt(due, 200, None, 0.001))
+        urls += answer_due(gateway, due)
     per_url = (time.perf_counter() - started) / urls
     print(
         f"{sends} sends: {per_send * 1e6:.1f} us per send (parse and handle); {urls} "
@@ -43,5 +49,46 @@ def main(sends: int) -> None:
     )
 
 
+def answer_due(gateway: Gateway, now: float) -> int:
+    dispatches = gateway.collect_due()
+    for dispatch in dispatches:
+        gateway.record(dispatch.delivery, Attempt(now, 200, None, 0.001))
+    return len(dispatches)
+
+
+def steady(sends: int, journal: SqliteJournal | None) -> float:
+    """Microseconds per send, callbacks included: 3 sends per 1 ms turn of a simulated
+    loop (3,000/s, the load bench's pace), statuses at +0.1, +0.2 and +0.3 s, and the
+    journal written at the end of every turn as the server does."""
+    clock = ManualClock(START)
+    config = GatewayConfig(progression=(Step(3, 0.1), Step(4, 0.1), Step(6, 0.1)))
+    gateway = Gateway(config, clock, journal)
+    started = time.perf_counter()
+    for n in range(0, sends, 3):
+        for k in range(n, n + 3):
+            gateway.handle(parse_params(QUERY.format(k)), "127.0.0.1")
+        now = START + n / 3000
+        gateway.move_clock_to(now)
+        answer_due(gateway, now)
+        if journal is not None:
+            journal.flush()
+    return (time.perf_counter() - started) / sends * 1e6
+
+
+def main(sends: int, rounds: int) -> None:
+    parts(sends)
+    with tempfile.TemporaryDirectory() as folder:
+        for round_ in range(1, rounds + 1):
+            plain = steady(sends, None)
+            journal = SqliteJournal(Path(folder) / f"{round_}.db")
+            written = steady(sends, journal)
+            journal.close()
+            print(
+                f"round {round_}: {plain:.1f} us per send without the journal, "
+                f"{written:.1f} with it ({written / plain - 1:+.0%})"
+            )
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    args = [int(a) for a in sys.argv[1:3]]
+    main(*args) if args else main(20_000, 3)

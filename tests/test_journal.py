@@ -155,6 +155,42 @@ def test_attempts_written_as_rows_and_states_rewritten_by_hand_load_back_alike(
     reopened.close()
 
 
+def test_changes_of_one_turn_in_any_order_load_back_as_they_were(tmp_path: Path) -> None:
+    """In one turn of the loop (one flush): an attempt, then a resend that rewrites the
+    message whole, then another attempt; and a callback given up with nowhere to go. The
+    whole state already holds the first attempt, so its row must not count it twice."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    config = GatewayConfig(retry=RetryPolicy(attempts=3, first_delay=1, factor=1))
+    gateway = Gateway(config, ManualClock(START), journal)
+    for url in ("http://sut/dlr", ""):
+        gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x",
+                        "callback": "3,4", "callbackurl": url})  # fmt: skip
+    journal.flush()
+    sent, nowhere = gateway.messages
+
+    def attempt(at: float, status: int) -> None:
+        gateway.move_clock_to(START + at)
+        for dispatch in gateway.collect_due():
+            gateway.record(dispatch.delivery, Attempt(START + at, status, None, 0.01))
+
+    attempt(1, 500)
+    gateway.resend(sent.callbacks[0])
+    attempt(2, 200)
+    journal.close()
+
+    reopened = SqliteJournal(tmp_path / "j.db")
+    saved = reopened.load()
+    again = Gateway(config, ManualClock(START + 2), reopened)
+    again.restore(saved.messages, saved.rejections)
+    for before, after in zip((sent, nowhere), again.messages, strict=True):
+        assert [(c.code, c.state, c.failure, c.attempts) for c in after.callbacks] == [
+            (c.code, c.state, c.failure, c.attempts) for c in before.callbacks
+        ]
+    assert [c.state for c in nowhere.callbacks] == [CallbackState.FAILED] * 2
+    assert [len(c.attempts) for c in sent.callbacks] == [2, 0, 0]
+    reopened.close()
+
+
 def test_the_memory_cap_drops_the_oldest_finished_messages() -> None:
     gateway = Gateway(GatewayConfig(max_messages=10), ManualClock(START))
     for n in range(25):

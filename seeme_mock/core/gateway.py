@@ -180,7 +180,7 @@ class Gateway:
             for planned in plan.callbacks
         ]
         self._track(message)
-        self._changed(message)
+        self.journal.message_changed(message)
 
     # -- scenarios --------------------------------------------------------------
 
@@ -272,8 +272,14 @@ class Gateway:
             self.dropped_rejections += count
             self.journal.rejections_dropped(count)
 
-    def _changed(self, owner: Message | Inbound) -> None:
-        if isinstance(owner, Message):
+    def _changed(
+        self, owner: Message | Inbound, delivery: Delivery | None, attempt: Attempt | None
+    ) -> None:
+        """The scheduler's word passed on: a callback alone is cheap to journal (a row),
+        a whole message or inbound SMS is written whole."""
+        if isinstance(delivery, Callback):
+            self.journal.callback_changed(delivery, attempt)
+        elif isinstance(owner, Message):
             self.journal.message_changed(owner)
         else:
             self.journal.inbound_changed(owner)
@@ -306,7 +312,7 @@ class Gateway:
             del self.inbound[:count]
         if inbound.unrouted is None:
             self._scheduler.forward(inbound, inbound.received_at)
-        self._changed(inbound)
+        self.journal.inbound_changed(inbound)
         return inbound
 
     def _answer(self, message: Message) -> None:

@@ -41,7 +41,13 @@ class Journal(Protocol):
     change but a status reached as planned (that follows from the plan and the clock: a
     restored message reaches it again); :meth:`Gateway.restore` takes back what it kept."""
 
-    def message_changed(self, message: Message) -> None: ...
+    def message_changed(self, message: Message) -> None:
+        """Anything of ``message`` may have changed (it is new, a status was pushed by
+        hand, a callback resent, its reply came)."""
+
+    def callback_changed(self, callback: Callback, attempt: Attempt | None) -> None:
+        """Only ``callback`` changed: ``attempt`` was added to it (if not None) and its
+        state may have moved (given up without an attempt: nowhere to send it)."""
 
     def rejection_added(self, rejected: Rejected) -> None: ...
 
@@ -60,6 +66,9 @@ class MemoryOnly:
     """No journal: what is in memory is all there is (and nothing is serialised)."""
 
     def message_changed(self, message: Message) -> None:
+        pass
+
+    def callback_changed(self, callback: Callback, attempt: Attempt | None) -> None:
         pass
 
     def rejection_added(self, rejected: Rejected) -> None:

@@ -48,7 +48,13 @@ class Due:
 _PENDING = CallbackState.PENDING  # a module global is read faster than an Enum member
 
 
-def _ignore(owner: Owner) -> None:
+Changed = Callable[[Owner, Delivery | None, Attempt | None], None]
+"""Told of every change worth keeping: ``(owner, None, None)`` when anything of the owner
+may have changed; ``(owner, delivery, attempt)`` when only that delivery did (``attempt``
+added to it, if not None, and its state moved or not)."""
+
+
+def _ignore(owner: Owner, delivery: Delivery | None, attempt: Attempt | None) -> None:
     pass
 
 
@@ -57,7 +63,7 @@ class Scheduler:
         self,
         retry: RetryPolicy,
         inbox_attempts: int = 1,
-        changed: Callable[[Owner], None] = _ignore,
+        changed: Changed = _ignore,
     ) -> None:
         self.retry = retry
         self.inbox_attempts = inbox_attempts
@@ -96,7 +102,7 @@ class Scheduler:
                 self._reach_next_status(item)
             elif isinstance(item, _Reply):
                 item.message.replied = True
-                self._changed(item.message)
+                self._changed(item.message, None, None)
                 due.replies.append(item.message)
             else:
                 due.deliveries.append(item)
@@ -107,12 +113,12 @@ class Scheduler:
         message.statuses.append(StatusChange(code, now))
         if code in message.callback_codes:
             self._enqueue(message, Callback(message, code, now, now), now)
-        self._changed(message)
+        self._changed(message, None, None)
 
     def resend(self, callback: Callback, now: float) -> Callback:
         again = Callback(callback.message, callback.code, now, callback.status_at)
         self._enqueue(callback.message, again, now)
-        self._changed(callback.message)
+        self._changed(callback.message, None, None)
         return again
 
     def forward(self, inbound: Inbound, now: float) -> None:
@@ -137,17 +143,20 @@ class Scheduler:
             delivery.state = CallbackState.DELIVERED
             self._next_in_outbox(delivery.owner, now)
         elif len(delivery.attempts) >= allowed:
-            self.give_up(delivery, f"no 2xx answer after {len(delivery.attempts)} attempts", now)
-            return
+            self._fail(delivery, f"no 2xx answer after {len(delivery.attempts)} attempts", now)
         else:
             self._push(now + self.retry.delay_after(len(delivery.attempts)), delivery)
-        self._changed(delivery.owner)
+        self._changed(delivery.owner, delivery, attempt)
 
     def give_up(self, delivery: Delivery, why: str, now: float) -> None:
+        """Without an attempt (nowhere to send it)."""
+        self._fail(delivery, why, now)
+        self._changed(delivery.owner, delivery, None)
+
+    def _fail(self, delivery: Delivery, why: str, now: float) -> None:
         delivery.state = CallbackState.FAILED
         delivery.failure = why
         self._next_in_outbox(delivery.owner, now)
-        self._changed(delivery.owner)
 
     def _push(self, when: float, item: Message | Delivery | _Reply) -> None:
         heapq.heappush(self._timers, (when, next(self._order), item))

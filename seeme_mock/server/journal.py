@@ -22,11 +22,11 @@ import pickle
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from ..core.errors import ConfigError
 from ..core.journal_state import inbound_state, message_state, rejection_state
-from ..core.records import CallbackState, Inbound, Message, Rejected
+from ..core.records import Attempt, Callback, CallbackState, Inbound, Message, Rejected
 
 __all__ = ["Saved", "SqliteJournal"]
 
@@ -47,36 +47,6 @@ six times more: its floats); its attempts since are rows of ``attempts``, cheap 
 (:meth:`SqliteJournal.load` puts them together). Older journals hold JSON states, which
 still load. Statuses reached as planned are not written at all: they follow from the plan
 and the clock, and a restored message reaches them again at once."""
-
-
-class _Written(NamedTuple):
-    """What the journal holds of a message: whether its next change can go as rows."""
-
-    next_step: int
-    statuses: int
-    replied: bool
-    callbacks: tuple[tuple[int, CallbackState], ...]
-    """Per callback: attempts written, and its state."""
-
-    @classmethod
-    def of(cls, message: Message) -> _Written:
-        return cls(
-            message.next_step,
-            len(message.statuses),
-            message.replied,
-            tuple((len(c.attempts), c.state) for c in message.callbacks),
-        )
-
-    def follows(self, message: Message) -> bool:
-        """The message only reached planned statuses (not written) and made attempts
-        since: no status pushed by hand, no resend, no reply (those rewrite its whole
-        state)."""
-        return (
-            len(message.callbacks) == len(self.callbacks)
-            and message.replied == self.replied
-            and message.next_step >= self.next_step
-            and len(message.statuses) - self.statuses == message.next_step - self.next_step
-        )
 
 
 @dataclass(frozen=True)
@@ -109,8 +79,9 @@ class SqliteJournal:
             self._db.close()
             raise self._refused(exc) from None
         self._messages: dict[int, Message] = {}
-        self._written: dict[int, _Written] = {}
-        """Of each unfinished message: what its rows in the file say."""
+        """To write whole."""
+        self._attempts: list[tuple[Any, ...]] = []
+        """Rows of ``attempts`` to add: callbacks changed alone."""
         self._inbound: dict[int, Inbound] = {}
         self._rejections: list[str] = []
         self._dropped: list[int] = []
@@ -174,6 +145,19 @@ class SqliteJournal:
         self._messages[message.id] = message
         self._soon()
 
+    def callback_changed(self, callback: Callback, attempt: Attempt | None) -> None:
+        message = callback.message
+        if message.id in self._messages:
+            return  # written whole at the end of this turn, this change with it
+        index = next(i for i, c in enumerate(message.callbacks) if c is callback)
+        tried = (
+            _NO_ATTEMPT
+            if attempt is None
+            else (attempt.at, attempt.status, attempt.error, attempt.latency)
+        )
+        self._attempts.append((message.id, index, *tried, callback.state.value, callback.failure))
+        self._soon()
+
     def rejection_added(self, rejected: Rejected) -> None:
         self._rejections.append(_json(rejection_state(rejected)))
         self._soon()
@@ -185,7 +169,6 @@ class SqliteJournal:
     def messages_dropped(self, ids: list[int]) -> None:
         for message_id in ids:
             self._messages.pop(message_id, None)
-            self._written.pop(message_id, None)
         self._dropped += ids
         self._soon()
 
@@ -199,7 +182,7 @@ class SqliteJournal:
 
     def cleared(self) -> None:
         self._messages.clear()
-        self._written.clear()
+        self._attempts.clear()
         self._inbound.clear()
         self._rejections.clear()
         self._dropped.clear()
@@ -256,21 +239,16 @@ class SqliteJournal:
 
     def _statements(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
         """What changed since the last flush, as SQL and its rows, in the order to run."""
-        whole: list[tuple[Any, ...]] = []
-        rewritten: list[tuple[Any, ...]] = []
-        attempts: list[tuple[Any, ...]] = []
-        for message in self._messages.values():
-            written = self._written.get(message.id)
-            if written is not None and written.follows(message):
-                attempts += _attempt_rows(message, written)
-            else:
-                whole.append((message.id, pickle.dumps(message_state(message), _PICKLE)))
-                if written is not None or not _fresh(message):
-                    rewritten.append((message.id,))  # its rows are in the whole state now
-            if message.finished:
-                self._written.pop(message.id, None)
-            else:
-                self._written[message.id] = _Written.of(message)
+        messages = self._messages
+        whole: list[tuple[Any, ...]] = [
+            (m.id, pickle.dumps(message_state(m), _PICKLE)) for m in messages.values()
+        ]
+        # A whole state holds every attempt: the rows written before it go, and so do
+        # those of this turn that came before its change.
+        rewritten: list[tuple[Any, ...]] = [(m.id,) for m in messages.values() if not _fresh(m)]
+        attempts = self._attempts
+        if messages and attempts:
+            attempts = [row for row in attempts if row[0] not in messages]
         gone = [(message_id,) for message_id in self._dropped]
         statements = [
             ("DELETE FROM attempts WHERE message = ?", rewritten),
@@ -294,6 +272,7 @@ class SqliteJournal:
             ),
         ]
         self._messages, self._inbound, self._rejections, self._dropped = {}, {}, [], []
+        self._attempts = []
         self._dropped_rejections, self._clock = 0, None
         return statements
 
@@ -303,24 +282,15 @@ class SqliteJournal:
 
 
 def _fresh(message: Message) -> bool:
-    """Just accepted: the journal has no rows of it yet."""
-    return not message.statuses and not any(c.attempts for c in message.callbacks)
+    """Just accepted: the journal has no rows of it yet (every change to a callback adds
+    an attempt or moves it from pending)."""
+    return not message.statuses and all(
+        c.state is CallbackState.PENDING and not c.attempts for c in message.callbacks
+    )
 
 
-def _attempt_rows(message: Message, written: _Written) -> list[tuple[Any, ...]]:
-    """A row per attempt since ``written``, or one for a state change without an attempt
-    (given up: no URL); each carries the callback's state as of now."""
-    rows: list[tuple[Any, ...]] = []
-    for index, (callback, (done, state)) in enumerate(
-        zip(message.callbacks, written.callbacks, strict=True)
-    ):
-        news = callback.attempts[done:]
-        head = (message.id, index)
-        tail = (callback.state.value, callback.failure)
-        rows += [(*head, a.at, a.status, a.error, a.latency, *tail) for a in news]
-        if not news and callback.state is not state:
-            rows.append((*head, None, None, None, None, *tail))
-    return rows
+_NO_ATTEMPT = (None, None, None, None)
+"""A row's attempt columns for a callback given up without one."""
 
 
 _PICKLE = 5
