@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,10 @@ from ..core.waits import all_delivered, settled
 from .sender import CallbackSender, origin
 
 __all__ = ["LANE_BACKLOG", "Dispatcher"]
+
+TICK = 0.001
+"""Callbacks fall due on a grid of this many seconds: under a steady stream the timer wakes
+once per tick for all that fell due in it, not once per callback."""
 
 LANE_BACKLOG = 32
 """Due callbacks one receiver may have waiting before sends to it are answered later."""
@@ -146,7 +151,8 @@ class Dispatcher:
             self._timer.cancel()
         loop = asyncio.get_running_loop()
         delay = max(0.0, due - self.gateway.clock.now())
-        self._timer = loop.call_at(loop.time() + delay, self._fire)
+        when = math.ceil((loop.time() + delay) / TICK) * TICK
+        self._timer = loop.call_at(when, self._fire)
         self._timer_due = due
 
     def _fire(self) -> None:
