@@ -90,5 +90,5 @@ def main(sends: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    main(*args) if args else main(20_000, 3)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000,
+         int(sys.argv[2]) if len(sys.argv) > 2 else 3)  # fmt: skip

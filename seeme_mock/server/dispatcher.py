@@ -1,9 +1,10 @@
 """Runs the engine's timeline on an asyncio loop and sends what falls due.
 
-Real clock: one loop timer armed for the engine's next due time (re-armed whenever the
-engine says something sooner is due) moves due callbacks into lanes, one per receiver
-(scheme, host and port), each served by at most ``per_receiver`` tasks: a receiver that
-hangs can only slow its own callbacks, never another's. Manual clock: nothing fires by
+Real clock: one loop timer armed for the engine's next due time, rounded up to the next
+millisecond (re-armed whenever the engine says something sooner is due), moves due
+callbacks into lanes, one per receiver (scheme, host and port), each served by at most
+``per_receiver`` tasks: a receiver that hangs can only slow its own callbacks, never
+another's. Manual clock: nothing fires by
 itself; :meth:`Dispatcher.advance` walks virtual time event by event and returns once
 every callback in the window has been answered.
 """
