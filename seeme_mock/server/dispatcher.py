@@ -4,9 +4,9 @@ Real clock: one loop timer armed for the engine's next due time, rounded up to t
 millisecond (re-armed whenever the engine says something sooner is due), moves due
 callbacks into lanes, one per receiver (scheme, host and port), each served by at most
 ``per_receiver`` tasks: a receiver that hangs can only slow its own callbacks, never
-another's. Manual clock: nothing fires by
-itself; :meth:`Dispatcher.advance` walks virtual time event by event and returns once
-every callback in the window has been answered.
+another's. Manual clock: nothing fires by itself; :meth:`Dispatcher.advance` walks
+virtual time event by event and returns once every callback in the window has been
+answered.
 """
 
 from __future__ import annotations
