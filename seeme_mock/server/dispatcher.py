@@ -78,10 +78,18 @@ class Dispatcher:
         callbacks waiting: a send whose callbacks would only queue is answered later, so
         callbacks stay on time under any load (back-pressure). Sends to other receivers,
         and sends that ask for no callback, do not wait."""
-        lane = self._lanes.get(_receiver(url)) if url else None
-        while lane is not None and not lane.room.is_set() and not self._closing:
+        while (lane := self._full_lane(url)) is not None:
             await lane.room.wait()
-            lane = self._lanes.get(lane.key)
+
+    def has_room(self, url: str | None) -> bool:
+        """Whether a send with callbacks to ``url`` may be answered now (see room_for)."""
+        return self._full_lane(url) is None
+
+    def _full_lane(self, url: str | None) -> _Lane | None:
+        lane = self._lanes.get(_receiver(url)) if url else None
+        if lane is None or lane.room.is_set() or self._closing:
+            return None
+        return lane
 
     @property
     def overloaded(self) -> bool:

@@ -62,6 +62,10 @@ class Runtime:
         """Back-pressure: wait while callbacks to ``url``'s receiver pile up."""
         await self._dispatcher.room_for(url)
 
+    def has_room(self, url: str | None) -> bool:
+        """Whether a send with callbacks to ``url`` may be answered without waiting."""
+        return self._dispatcher.has_room(url)
+
     async def written(self) -> None:
         """Return once what changed so far is in the journal (at once without one)."""
         if self.journal is not None:
