@@ -21,11 +21,12 @@ MAX_BODY = 1024 * 1024
 """A POSTed send's body; more is a 413."""
 
 
-def build_app(runtime: Runtime, access: AdminAccess | None = None) -> web.Application:
-    """Serve whichever gateway the runtime runs (a reset replaces it); the admin API and
-    the page as ``access`` allows (see :mod:`.guard`)."""
-
-    endpoint = SendEndpoint(runtime)
+def build_app(
+    runtime: Runtime, endpoint: SendEndpoint, access: AdminAccess | None = None
+) -> web.Application:
+    """Serve whichever gateway the runtime runs (a reset replaces it): the send endpoint
+    (the requests the fast path hands over, :mod:`.fast_path`), the admin API and the page
+    as ``access`` allows (see :mod:`.guard`)."""
 
     async def send_endpoint(request: web.Request) -> web.Response:
         query = request.rel_url.raw_query_string

@@ -10,11 +10,13 @@ from aiohttp import web
 from ..core.clock import Clock
 from ..core.config import GatewayConfig
 from .app import MAX_LINE, build_app
+from .fast_path import FastPathSite
 from .guard import AdminAccess, is_loopback
 from .journal import SqliteJournal
 from .runtime import Runtime
+from .send_endpoint import SendEndpoint
 from .sender import CallbackSender
-from .slow_clients import HEADER_TIMEOUT, HeaderDeadlineSite
+from .slow_clients import HEADER_TIMEOUT
 
 __all__ = ["KEEPALIVE", "MockServer"]
 
@@ -54,6 +56,7 @@ class MockServer(Runtime):
         self.admin = admin or AdminAccess(loopback=is_loopback(host))
         self.header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
+        self._site: FastPathSite | None = None
 
     @property
     def url(self) -> str:
@@ -61,9 +64,16 @@ class MockServer(Runtime):
         scheme = "https" if self.ssl_context else "http"
         return f"{scheme}://{host}:{self.port}"
 
+    @property
+    def connections_on_fast_path(self) -> int:
+        """Open connections whose sends are answered on the fast path (:mod:`.fast_path`);
+        aiohttp serves the others."""
+        return len(self._site.connections) if self._site is not None else 0
+
     async def start(self) -> None:
         """Listen and start sending; OSError when the address cannot be bound."""
-        app = build_app(self, self.admin)
+        endpoint = SendEndpoint(self)
+        app = build_app(self, endpoint, self.admin)
         self._runner = web.AppRunner(
             app,
             access_log=None,
@@ -75,16 +85,23 @@ class MockServer(Runtime):
         await self._runner.setup()
         sock = socket.create_server((self.host, self.port), family=_family(self.host))
         self.port = sock.getsockname()[1]
-        site = HeaderDeadlineSite(self._runner, sock, ssl_context=self.ssl_context)
-        site.header_timeout = self.header_timeout
+        site = FastPathSite(
+            self._runner,
+            sock,
+            endpoint,
+            keepalive=KEEPALIVE,
+            header_timeout=self.header_timeout,
+            ssl_context=self.ssl_context,
+        )
         await site.start()
+        self._site = site
         self.start_sending()
 
     async def stop(self) -> int:
         """Stop serving and sending; returns how many callbacks were still pending."""
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner = self._site = None
         return await super().stop()
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from aiohttp import web
-
-__all__ = ["HEADER_TIMEOUT", "HeaderDeadline", "HeaderDeadlineSite"]
+__all__ = ["HEADER_TIMEOUT", "HeaderDeadline"]
 
 HEADER_TIMEOUT = 10.0
 _END = b"\r\n\r\n"
@@ -93,21 +91,3 @@ class HeaderDeadline(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._inner.resume_writing()
-
-
-class HeaderDeadlineSite(web.SockSite):
-    """aiohttp's SockSite with each connection's protocol wrapped in a HeaderDeadline."""
-
-    header_timeout = HEADER_TIMEOUT
-
-    async def start(self) -> None:
-        await web.BaseSite.start(self)
-        loop = asyncio.get_running_loop()
-        server = self._runner.server
-        assert server is not None
-        self._server = await loop.create_server(
-            lambda: HeaderDeadline(server(), self.header_timeout),
-            sock=self._sock,
-            ssl=self._ssl_context,
-            backlog=self._backlog,
-        )

@@ -1,0 +1,292 @@
+"""Plain sends answered straight from the connection: a load test's every request is a
+``GET /gateway?…`` over a kept-alive connection, and aiohttp's request machinery (request
+and response objects, router, middlewares) cost more than the whole gateway spends on it.
+
+Every connection starts here. The first request that is anything else (another path or
+method, HTTP/1.0, a body, ``Expect``, ``Upgrade``, ``Connection`` other than keep-alive,
+a byte outside printable ASCII, a head over HEAD_LIMIT, a query over MAX_QUERY) hands the
+connection to aiohttp, from that request on and for good: whatever is not plain keeps
+aiohttp's behaviour exactly (its limits, its errors, 100-continue, HTTP/1.0). The answers
+are byte for byte aiohttp's (tests/test_fast_path.py compares them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Coroutine
+from email.utils import formatdate
+from functools import lru_cache
+from typing import Any, cast
+
+from aiohttp import web
+from aiohttp.http import SERVER_SOFTWARE
+
+from ..core.protocol import CONTENT_TYPES, parse_params
+from .app import MAX_QUERY
+from .send_endpoint import Rendered, SendEndpoint
+from .slow_clients import HEADER_TIMEOUT, HeaderDeadline
+
+__all__ = ["HEAD_LIMIT", "FastPath", "FastPathSite"]
+
+HEAD_LIMIT = 8 * 1024
+"""A plain send's request line and headers; a longer head goes to aiohttp (MAX_LINE)."""
+
+_PLAIN = re.compile(
+    rb"GET /gateway(?:\?([!$-~]*))? HTTP/1\.1"  # printable, no space, no '"', no '#'
+    rb"((?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~]*)*)"  # header lines llhttp takes as they are
+)
+_NOT_PLAIN = re.compile(
+    rb"\r\n(?:content-length|transfer-encoding|expect|upgrade"
+    rb"|connection(?!:[ \t]*keep-alive[ \t]*(?:\r\n|$))):",
+    re.IGNORECASE,
+)
+"""Headers that make a request something else than a plain send: a body, a wait, a close."""
+
+log = logging.getLogger("seeme_mock")
+
+
+class FastPath(asyncio.Protocol):
+    """One connection: plain sends answered here, in order, one at a time; anything else
+    makes it aiohttp's (``fallback()``, its protocol for the connection)."""
+
+    def __init__(
+        self,
+        endpoint: SendEndpoint,
+        fallback: Callable[[], asyncio.Protocol],
+        connections: set[FastPath],
+        keepalive: float,
+    ) -> None:
+        self._endpoint = endpoint
+        self._fallback = fallback
+        self._connections = connections
+        self._keepalive = keepalive
+        self._transport: asyncio.Transport | None = None
+        self._client_ip = ""
+        self._inner: asyncio.Protocol | None = None
+        """aiohttp's protocol, once the connection is handed over."""
+        self._buffer = b""
+        self._pending: asyncio.Task[Rendered] | None = None
+        """The answer being waited for (back-pressure, the journal, a scenario's delay)."""
+        self._write_paused = False
+        self._reading = True
+        self._closing = False
+        self._last_answer = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self._client_ip = peer[0] if isinstance(peer, tuple) else ""
+        self._connections.add(self)
+        loop = asyncio.get_running_loop()
+        self._last_answer = loop.time()
+        self._idle_timer = loop.call_at(self._last_answer + self._keepalive, self._idle_check)
+
+    def data_received(self, data: bytes) -> None:
+        if self._inner is not None:
+            self._inner.data_received(data)
+            return
+        self._buffer = self._buffer + data if self._buffer else data
+        if self._pending is None:
+            self._serve()
+
+    def _serve(self) -> None:
+        """Answer the plain sends waiting in the buffer, until one must be waited for."""
+        endpoint, buffer = self._endpoint, self._buffer
+        while buffer and not self._closing:
+            end = buffer.find(b"\r\n\r\n", 0, HEAD_LIMIT)
+            if end < 0:
+                if len(buffer) >= HEAD_LIMIT:
+                    self._hand_over(buffer)
+                    return
+                break  # the rest of the head is still on its way
+            plain = _PLAIN.fullmatch(buffer, 0, end)
+            if plain is None or _NOT_PLAIN.search(plain.group(2)) is not None:
+                self._hand_over(buffer)
+                return
+            query = plain.group(1) or b""
+            if len(query) > MAX_QUERY:
+                self._hand_over(buffer)
+                return
+            buffer = buffer[end + 4 :]
+            answer = endpoint.answer_at_once(parse_params(query.decode()), self._client_ip)
+            if not isinstance(answer, tuple):
+                self._wait_for(answer)
+                break
+            self._write(answer)
+        self._buffer = buffer
+
+    def _write(self, answer: Rendered) -> None:
+        assert self._transport is not None
+        body, content_type = answer
+        self._transport.write(_head(content_type, len(body)) + body)
+        self._last_answer = asyncio.get_running_loop().time()
+
+    def _wait_for(self, answer: Coroutine[Any, Any, Rendered]) -> None:
+        self._pending = asyncio.create_task(answer)
+        self._pending.add_done_callback(self._answered)
+        self._update_reading()
+
+    def _answered(self, task: asyncio.Task[Rendered]) -> None:
+        if task is not self._pending:  # the connection was lost meanwhile
+            return
+        self._pending = None
+        assert self._transport is not None
+        try:
+            self._write(task.result())
+        except Exception:  # a bug of ours; the send endpoint itself answers code 8 for its own
+            log.exception("seeme-mock failed to answer a send")
+            self._transport.close()
+            return
+        if self._closing:
+            self._transport.close()
+            return
+        self._serve()
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read while nothing is waited for and the client reads what it is sent."""
+        reading = self._pending is None and not self._write_paused
+        if reading != self._reading and self._transport is not None:
+            self._reading = reading
+            if self._transport.is_closing():
+                return
+            if reading:
+                self._transport.resume_reading()
+            else:
+                self._transport.pause_reading()
+
+    def _hand_over(self, data: bytes) -> None:
+        """From ``data`` (a request's first byte) on, the connection is aiohttp's."""
+        self._buffer = b""
+        self._stop_idle_timer()
+        self._connections.discard(self)
+        inner = self._inner = self._fallback()
+        inner.connection_made(self._transport)  # type: ignore[arg-type]
+        if self._write_paused:
+            inner.pause_writing()
+        inner.data_received(data)
+
+    def _idle_check(self) -> None:
+        """aiohttp's keep-alive timeout, for the connections still here: closed once idle
+        that long. One timer a connection, moved on lazily, not one an answer."""
+        loop = asyncio.get_running_loop()
+        close_at = self._last_answer + self._keepalive
+        if self._pending is not None or self._buffer:  # a head half in: HeaderDeadline's
+            close_at = loop.time() + self._keepalive
+        elif loop.time() >= close_at:
+            self._idle_timer = None
+            assert self._transport is not None
+            self._transport.close()
+            return
+        self._idle_timer = loop.call_at(close_at, self._idle_check)
+
+    def _stop_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def close_when_idle(self) -> None:
+        """The server stops: close now, or once the answer being waited for is written."""
+        self._closing = True
+        if self._pending is None and self._transport is not None:
+            self._transport.close()
+
+    def eof_received(self) -> bool | None:
+        if self._inner is not None:
+            return self._inner.eof_received()
+        if self._pending is not None:
+            self._closing = True  # answer what was asked, then close
+            return True
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_idle_timer()
+        self._connections.discard(self)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+        if self._inner is not None:
+            self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        if self._inner is not None:
+            self._inner.pause_writing()
+        else:
+            self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._inner is not None:
+            self._inner.resume_writing()
+        else:
+            self._update_reading()
+
+
+class FastPathSite(web.SockSite):
+    """aiohttp's SockSite whose connections start on the fast path, each behind a
+    HeaderDeadline (slow clients are let go whichever path serves them)."""
+
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        sock: Any,
+        endpoint: SendEndpoint,
+        *,
+        keepalive: float,
+        header_timeout: float = HEADER_TIMEOUT,
+        ssl_context: Any = None,
+    ) -> None:
+        super().__init__(runner, sock, ssl_context=ssl_context)
+        self._endpoint = endpoint
+        self._keepalive = keepalive
+        self._header_timeout = header_timeout
+        self.connections: set[FastPath] = set()
+        """The connections still on the fast path (aiohttp knows the others)."""
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+
+        def protocol() -> asyncio.Protocol:
+            fast = FastPath(self._endpoint, server, self.connections, self._keepalive)
+            return HeaderDeadline(fast, self._header_timeout)
+
+        self._server = await loop.create_server(
+            protocol, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+        )
+
+    async def stop(self) -> None:
+        await super().stop()
+        for connection in list(self.connections):
+            connection.close_when_idle()
+
+
+def _head(content_type: str, length: int) -> bytes:
+    return b"%s%d\r\nDate: %s\r\nServer: %s\r\n\r\n" % (
+        _CONTENT_TYPE_LINES[content_type],
+        length,
+        _date(int(time.time())),
+        _SERVER,
+    )
+
+
+_CONTENT_TYPE_LINES = {
+    content_type: (
+        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}; charset=utf-8\r\nContent-Length: "
+    ).encode()
+    for content_type in CONTENT_TYPES.values()
+}
+_SERVER = SERVER_SOFTWARE.encode()
+
+
+@lru_cache(maxsize=2)
+def _date(second: int) -> bytes:
+    """The Date header's value, made once a second."""
+    return formatdate(second, usegmt=True).encode()
