@@ -153,6 +153,32 @@ def test_what_is_no_answer_is_said_in_words(receiver: Receivers) -> None:
     assert outcomes[3] == Outcome(None, "no answer within 0.3 s")
 
 
+def test_each_request_on_a_kept_alive_connection_gets_its_whole_timeout(
+    receiver: Receivers,
+) -> None:
+    """One timer a connection: set for the first request's deadline, it must move on to the
+    second's, which started later on the same connection (a real-time test: 0.5 s)."""
+    answers = iter([OK])
+    first_only = receiver(lambda: next(answers, b""))
+
+    async def run() -> tuple[list[Outcome], float]:
+        sender = KeepAliveSender(per_receiver=1, timeout=0.3)
+        loop = asyncio.get_running_loop()
+        try:
+            first = await sender.send(f"{first_only.url}/a")
+            await asyncio.sleep(0.2)  # the timer set for /a fires while /b waits
+            started = loop.time()
+            second = await asyncio.wait_for(sender.send(f"{first_only.url}/b"), 5)
+            return [first, second], loop.time() - started
+        finally:
+            await sender.close()
+
+    outcomes, waited = asyncio.run(run())
+    assert outcomes == [Outcome(200, None), Outcome(None, "no answer within 0.3 s")]
+    assert first_only.connections == 1
+    assert waited >= 0.29
+
+
 def test_credentials_in_the_url_go_as_basic_authorization(receiver: Receivers) -> None:
     got = receiver(OK)
     port = got.url.rsplit(":", 1)[1]

@@ -271,6 +271,8 @@ class _Connection(asyncio.Protocol):
         """Requests answered on it: a used connection the receiver closed meanwhile is
         worth one retry, a new one is not."""
         self.idle_since = 0.0
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
@@ -283,14 +285,23 @@ class _Connection(asyncio.Protocol):
         self._answer = answer
         self._status, self._read, self._keep = None, 0, False
         self.usable = False  # until the answer has been read whole
+        self._deadline = deadline
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._check_deadline)
         self._transport.write(request)
-        timer = loop.call_at(deadline, self._too_late)
-        try:
-            return await answer
-        finally:
-            timer.cancel()
+        return await answer
 
-    def _too_late(self) -> None:
+    def _check_deadline(self) -> None:
+        """One timer a connection, moved on lazily, not one an exchange: it fires at the
+        deadline of the exchange it was set for; by then a later exchange may be under way,
+        whose deadline it moves to."""
+        self._timer = None
+        if self._answer is None:
+            return  # answered: the next exchange sets it again
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:
+            self._timer = loop.call_at(self._deadline, self._check_deadline)
+            return
         self._settle(error=asyncio.TimeoutError())
         self.close()
 
@@ -345,5 +356,8 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.usable = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._transport is not None:
             self._transport.close()
