@@ -16,7 +16,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from email.utils import formatdate
 from functools import lru_cache
 from typing import Any, cast
@@ -26,7 +26,7 @@ from aiohttp.http import SERVER_SOFTWARE
 
 from ..core.protocol import CONTENT_TYPES, parse_params
 from .app import MAX_QUERY
-from .send_endpoint import Rendered, SendEndpoint
+from .send_endpoint import Later, Rendered, SendEndpoint
 from .slow_clients import HEADER_TIMEOUT, HeaderDeadline
 
 __all__ = ["HEAD_LIMIT", "FastPath", "FastPathSite"]
@@ -68,7 +68,7 @@ class FastPath(asyncio.Protocol):
         self._inner: asyncio.Protocol | None = None
         """aiohttp's protocol, once the connection is handed over."""
         self._buffer = b""
-        self._pending: asyncio.Task[Rendered] | None = None
+        self._pending: Later | None = None
         """The answer being waited for (back-pressure, the journal, a scenario's delay)."""
         self._write_paused = False
         self._reading = True
@@ -125,18 +125,19 @@ class FastPath(asyncio.Protocol):
         self._transport.write(_head(content_type, len(body)) + body)
         self._last_answer = asyncio.get_running_loop().time()
 
-    def _wait_for(self, answer: Coroutine[Any, Any, Rendered]) -> None:
-        self._pending = asyncio.create_task(answer)
-        self._pending.add_done_callback(self._answered)
+    def _wait_for(self, answer: Later) -> None:
+        self._pending = answer
+        answer.ready.add_done_callback(self._answered)
         self._update_reading()
 
-    def _answered(self, task: asyncio.Task[Rendered]) -> None:
-        if task is not self._pending:  # the connection was lost meanwhile
+    def _answered(self, ready: asyncio.Future[Any]) -> None:
+        answer = self._pending
+        if answer is None or answer.ready is not ready:  # the connection was lost meanwhile
             return
         self._pending = None
         assert self._transport is not None
         try:
-            self._write(task.result())
+            self._write(answer.result())
         except Exception:  # a bug of ours; the send endpoint itself answers code 8 for its own
             log.exception("seeme-mock failed to answer a send")
             self._transport.close()

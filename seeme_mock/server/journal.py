@@ -90,7 +90,8 @@ class SqliteJournal:
         self._pending = False
         """Changes wait to be written."""
         self._scheduled: asyncio.Handle | None = None
-        self._waiting: list[asyncio.Future[None]] = []
+        self._written: asyncio.Future[None] | None = None
+        """Done once the next flush is committed; one for everyone who waits for it."""
 
     def _refused(self, exc: sqlite3.DatabaseError) -> ConfigError:
         return ConfigError(
@@ -193,11 +194,19 @@ class SqliteJournal:
 
     async def written(self) -> None:
         """Return once every change so far is committed (at the end of this turn)."""
-        if self._pending:
-            self._soon()
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
-            await waiter
+        written = self.when_written()
+        if written is not None:
+            await asyncio.shield(written)  # shared: a cancelled waiter must not cancel it
+
+    def when_written(self) -> asyncio.Future[None] | None:
+        """A future done once every change so far is committed, shared by every waiter of
+        that commit; None when nothing waits to be written."""
+        if not self._pending:
+            return None
+        self._soon()
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        return self._written
 
     def _soon(self) -> None:
         """Write at the end of this turn of the loop; without a running loop (a gateway
@@ -217,11 +226,12 @@ class SqliteJournal:
         if not self._pending:
             return
         self._pending = False
-        self._commit(self._statements())
-        waiting, self._waiting = self._waiting, []
-        for waiter in waiting:
-            if not waiter.done():
-                waiter.set_result(None)
+        written, self._written = self._written, None
+        try:
+            self._commit(self._statements())
+        finally:  # even a bug of ours must not leave sends waiting for ever
+            if written is not None and not written.done():
+                written.set_result(None)
 
     def _commit(self, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         db = self._db

@@ -4,6 +4,7 @@ drives the engine through this, never around it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -70,6 +71,10 @@ class Runtime:
         """Return once what changed so far is in the journal (at once without one)."""
         if self.journal is not None:
             await self.journal.written()
+
+    def when_written(self) -> asyncio.Future[None] | None:
+        """Done once what changed so far is in the journal; None when nothing waits."""
+        return self.journal.when_written() if self.journal is not None else None
 
     @property
     def overloaded(self) -> bool:

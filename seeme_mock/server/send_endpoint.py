@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from ..core.protocol import Format, Rejection, Reply, render
 from .runtime import Runtime
 
-__all__ = ["Rendered", "SendEndpoint"]
+__all__ = ["Later", "Rendered", "SendEndpoint"]
 
 Rendered = tuple[bytes, str]
 """An answer's body and its content type."""
@@ -19,26 +19,54 @@ Rendered = tuple[bytes, str]
 log = logging.getLogger("seeme_mock")
 
 
+class Later:
+    """An answer to give once ``ready`` is done: ``rendered`` (the send was taken, the
+    journal is still to commit it), or, when it is None, what ``ready`` itself gives (a
+    task that waits first: back-pressure, a scenario's delay)."""
+
+    __slots__ = ("ready", "rendered")
+
+    def __init__(self, ready: asyncio.Future[Any], rendered: Rendered | None = None) -> None:
+        self.ready = ready
+        self.rendered = rendered
+
+    def result(self) -> Rendered:
+        """Once ``ready`` is done."""
+        given = self.ready.result()
+        return given if self.rendered is None else self.rendered
+
+    async def wait(self) -> Rendered:
+        if self.rendered is None:
+            return cast(Rendered, await self.ready)
+        await asyncio.shield(self.ready)  # one commit's, shared: a cancelled send must not end it
+        return self.rendered
+
+    def cancel(self) -> None:
+        """The client is gone: stop the task that would answer it (never a shared commit)."""
+        if self.rendered is None:
+            self.ready.cancel()
+
+
 class SendEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-    def answer_at_once(
-        self, params: Mapping[str, str], client_ip: str
-    ) -> Rendered | Coroutine[Any, Any, Rendered]:
+    def answer_at_once(self, params: Mapping[str, str], client_ip: str) -> Rendered | Later:
         """The answer, when nothing is to be waited for (the usual case without a journal);
-        else a coroutine that gives it once it may be given."""
+        else when it may be given."""
         runtime = self._runtime
         if not runtime.has_room(self._callback_url(params)):
-            return self._answer_with_room(params, client_ip)
+            return Later(asyncio.create_task(self._answer_with_room(params, client_ip)))
         reply, fmt, delay = self._take(params, client_ip)
-        if delay or runtime.journal is not None:
-            return self._finish(params, reply, fmt, delay)
-        return self._answered(params, reply, fmt)
+        if delay:
+            return Later(asyncio.create_task(self._finish(params, reply, fmt, delay)))
+        rendered = self._answered(params, reply, fmt)
+        written = runtime.when_written()  # an accepted send survives a kill -9 once answered
+        return rendered if written is None else Later(written, rendered)
 
     async def answer(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         answer = self.answer_at_once(params, client_ip)
-        return answer if isinstance(answer, tuple) else await answer
+        return answer if isinstance(answer, tuple) else await answer.wait()
 
     async def _answer_with_room(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         """After back-pressure: callbacks to the send's receiver pile up."""
@@ -49,11 +77,7 @@ class SendEndpoint:
     async def _finish(
         self, params: Mapping[str, str], reply: Reply, fmt: Format, delay: float
     ) -> Rendered:
-        try:
-            await self._runtime.written()  # an accepted send survives a kill -9 once answered
-        except Exception as exc:  # the journal failed: the send is not safe, say so
-            self._log_failure(params, exc)
-            reply = Reply.error(Rejection(8))
+        await self._runtime.written()
         if delay:
             await asyncio.sleep(delay)  # real seconds: it is the SUT's timeout under test
         return self._answered(params, reply, fmt)
