@@ -322,3 +322,26 @@ def test_a_journal_naming_code_to_run_is_refused_not_run(tmp_path: Path) -> None
     db.close()
     with pytest.raises(ConfigError, match=r"not seeme-mock's \(it names pathlib"):
         SqliteJournal(tmp_path / "j.db").load()
+
+
+def test_a_send_whose_client_left_does_not_end_the_others_wait_for_the_commit(
+    tmp_path: Path,
+) -> None:
+    """Every send of one commit waits on the same future: one waiter cancelled (its client
+    hung up) must leave it to the others, who are answered once it is committed."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(), ManualClock(START), journal)
+
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "a"})
+
+    async def scenario() -> list[bool]:
+        left = asyncio.create_task(journal.written())
+        stays = asyncio.create_task(journal.written())
+        await asyncio.sleep(0)  # both wait now; the first asked for the commit, after this
+        left.cancel()
+        await asyncio.gather(left, stays, return_exceptions=True)
+        return [left.cancelled(), stays.done() and not stays.cancelled()]
+
+    assert asyncio.run(scenario()) == [True, True]
+    assert [state["text"] for state in journal.load().messages] == ["a"]
+    journal.close()
