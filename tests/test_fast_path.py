@@ -161,3 +161,33 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(
         assert await asyncio.wait_for(reader.read(), 5) == b""  # 0.2 s idle, then closed
 
     run(test, config=GatewayConfig())
+
+
+def test_an_unfinished_head_that_cannot_be_plain_gets_aiohttps_answer_at_once() -> None:
+    """Bare LF line ends: aiohttp answers 400 at once; the fast path must not sit waiting
+    for a CRLF CRLF that never comes (it did, until the header timeout)."""
+
+    async def test(server: MockServer, connect: Callable[[], Awaitable[Stream]]) -> None:
+        reader, writer = await connect()
+        writer.write(plain().replace(b"\r\n", b"\n"))
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.0 400 Bad Request")
+        assert server.connections_on_fast_path == 0
+
+    run(test)
+
+
+def test_a_plain_send_in_pieces_of_any_size_is_answered_on_the_fast_path() -> None:
+    async def test(server: MockServer, connect: Callable[[], Awaitable[Stream]]) -> None:
+        request = plain(format="xml")
+        for size in (1, 2, 3, 7):
+            reader, writer = await connect()
+            for start in range(0, len(request), size):
+                writer.write(request[start : start + size])
+                await writer.drain()
+                await asyncio.sleep(0)  # each piece read on its own
+            [answer] = await answers(reader, 1)
+            assert answer.startswith(b"HTTP/1.1 200 OK") and b"<result>OK" in answer, size
+        assert server.connections_on_fast_path == 4
+
+    run(test)

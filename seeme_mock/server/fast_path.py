@@ -34,10 +34,39 @@ __all__ = ["HEAD_LIMIT", "FastPath", "FastPathSite"]
 HEAD_LIMIT = 8 * 1024
 """A plain send's request line and headers; a longer head goes to aiohttp (MAX_LINE)."""
 
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
 _PLAIN = re.compile(
     rb"GET /gateway(?:\?([!$-~]*))? HTTP/1\.1"  # printable, no space, no '"', no '#'
-    rb"((?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~]*)*)"  # header lines llhttp takes as they are
+    rb"((?:\r\n" + _TOKEN + rb"+:[\t -~]*)*)"  # header lines llhttp takes as they are
 )
+
+
+def _any_start_of(literal: bytes, then: bytes) -> bytes:
+    """A pattern for any start of ``literal``, and once it is whole, ``then``."""
+    pattern = then
+    for byte in reversed(literal):
+        pattern = b"(?:" + re.escape(bytes([byte])) + pattern + b")?"
+    return pattern
+
+
+_PLAIN_SO_FAR = re.compile(
+    rb"GET /gateway(?:\?[!$-~]*)?"
+    + _any_start_of(
+        b" HTTP/1.1",
+        rb"(?:\r\n" + _TOKEN + rb"+:[\t -~]*)*(?:\r(?:\n(?:" + _TOKEN + rb"*|\r))?)?",
+    )
+)
+"""What an unfinished head of a plain send can look like so far."""
+
+
+def _may_become_plain(head: bytes) -> bool:
+    return (
+        _PLAIN_SO_FAR.fullmatch(head) is not None
+        if head.startswith(b"GET /gateway")
+        else b"GET /gateway".startswith(head)
+    )
+
+
 _NOT_PLAIN = re.compile(
     rb"\r\n(?:content-length|transfer-encoding|expect|upgrade"
     rb"|connection(?!:[ \t]*keep-alive[ \t]*(?:\r\n|$))):",
@@ -99,8 +128,8 @@ class FastPath(asyncio.Protocol):
         while buffer and not self._closing:
             end = buffer.find(b"\r\n\r\n", 0, HEAD_LIMIT)
             if end < 0:
-                if len(buffer) >= HEAD_LIMIT:
-                    self._hand_over(buffer)
+                if len(buffer) >= HEAD_LIMIT or not _may_become_plain(buffer):
+                    self._hand_over(buffer)  # aiohttp may say at once what is wrong
                     return
                 break  # the rest of the head is still on its way
             plain = _PLAIN.fullmatch(buffer, 0, end)
