@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -189,5 +190,30 @@ def test_a_plain_send_in_pieces_of_any_size_is_answered_on_the_fast_path() -> No
             [answer] = await answers(reader, 1)
             assert answer.startswith(b"HTTP/1.1 200 OK") and b"<result>OK" in answer, size
         assert server.connections_on_fast_path == 4
+
+    run(test)
+
+
+def test_a_client_that_stops_reading_is_answered_once_it_reads_again() -> None:
+    """Thousands of pipelined sends, and a request of another kind, while the client reads
+    nothing: once the socket's buffers are full the fast path stops answering (and
+    reading). When the client reads, everything is answered in order, the connection
+    goes to aiohttp, and aiohttp reads it (it knows nothing of the fast path's pause)."""
+
+    async def test(server: MockServer, connect: Callable[[], Awaitable[Stream]]) -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no room to speak of
+        sock.connect(("127.0.0.1", server.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        health = b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        writer.write(plain() * 20_000 + health)  # ~5 MB of answers: more than fits
+        await asyncio.sleep(1)  # nobody reads: the server's buffers fill up
+        got = await answers(reader, 20_001)
+        assert b'"messages": 20000' in got[-1]
+        writer.write(health)  # on the connection aiohttp has now
+        [again] = await answers(reader, 1)
+        assert b'"messages": 20000' in again
+        writer.close()
+        assert server.connections_on_fast_path == 0
 
     run(test)

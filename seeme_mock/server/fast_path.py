@@ -123,9 +123,11 @@ class FastPath(asyncio.Protocol):
             self._serve()
 
     def _serve(self) -> None:
-        """Answer the plain sends waiting in the buffer, until one must be waited for."""
+        """Answer the plain sends waiting in the buffer, until one must be waited for or
+        the client stops reading its answers (so a hand-over to aiohttp never finds reading
+        paused: it knows nothing of our pause)."""
         endpoint, buffer = self._endpoint, self._buffer
-        while buffer and not self._closing:
+        while buffer and not self._closing and not self._write_paused:
             end = buffer.find(b"\r\n\r\n", 0, HEAD_LIMIT)
             if end < 0:
                 if len(buffer) >= HEAD_LIMIT or not _may_become_plain(buffer):
@@ -166,11 +168,15 @@ class FastPath(asyncio.Protocol):
         self._pending = None
         assert self._transport is not None
         try:
-            self._write(answer.result())
+            rendered = answer.result()
+        except asyncio.CancelledError:  # the loop is ending
+            self._transport.close()
+            return
         except Exception:  # a bug of ours; the send endpoint itself answers code 8 for its own
             log.exception("seeme-mock failed to answer a send")
             self._transport.close()
             return
+        self._write(rendered)
         if self._closing:
             self._transport.close()
             return
@@ -253,7 +259,8 @@ class FastPath(asyncio.Protocol):
         self._write_paused = False
         if self._inner is not None:
             self._inner.resume_writing()
-        else:
+        elif self._pending is None:
+            self._serve()  # what was read before the pause
             self._update_reading()
 
 
