@@ -1,6 +1,7 @@
 """Plain sends answered straight from the connection: a load test's every request is a
-``GET /gateway?…`` over a kept-alive connection, and aiohttp's request machinery (request
-and response objects, router, middlewares) cost more than the whole gateway spends on it.
+``GET /gateway?…`` over a kept-alive connection, and aiohttp's request machinery (its
+protocol, request and response objects, writer) costs more than the gateway's own work on a
+send (bench/RESULTS.md, "The fourth pass").
 
 Every connection starts here. The first request that is anything else (another path or
 method, HTTP/1.0, a body, ``Expect``, ``Upgrade``, ``Connection`` other than keep-alive,
