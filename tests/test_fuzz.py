@@ -9,6 +9,8 @@ send makes the mock reach any other address.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import string
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -129,3 +131,83 @@ def test_every_admin_answer_is_one_the_document_describes(
         jsonschema.validate(answer.json(), schema, cls=jsonschema.Draft202012Validator)
     assert client.get(fuzzed.url + "/__admin/health").status_code == 200
     fuzzed.check()
+
+
+@pytest.fixture(scope="module")
+def twins() -> Iterator[tuple[SeemeMock, SeemeMock]]:
+    """Two servers that see the same sends: one by the fast path, one by aiohttp."""
+    config = GatewayConfig(callback_allow=frozenset({"127.0.0.1:9"}))
+    pair = [SeemeMock.over(MockServer(config, clock=ManualClock(START))).start() for _ in "ab"]
+    yield pair[0], pair[1]
+    for mock in pair:
+        mock.stop()
+        mock.check()
+
+
+def _exchange(url: str, request: bytes) -> bytes:
+    """One request on a connection of its own; the answer's head (Date made constant) and
+    body."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = raw.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head)[1])  # type: ignore[index]
+        while len(body) < length:
+            body += raw.recv(65536)
+    return re.sub(rb"Date: [^\r]*", b"Date: -", head) + b"\r\n\r\n" + body
+
+
+HEADERS = st.lists(
+    st.sampled_from(["Host: 127.0.0.1", "Connection: keep-alive", "Connection: Keep-Alive ",
+                     "X-A:", "X-A:\tb c", "Accept: */*", "Bad Header: x", "X-A: \x7f",
+                     "X-A: caf\xe9", "User-Agent: fuzz/1.0 (x; y)"]),
+    max_size=4,
+)  # fmt: skip
+
+
+RAW_TAILS = st.one_of(
+    st.just(""),
+    st.text(string.ascii_letters + string.digits + string.punctuation, max_size=20),
+    st.binary(max_size=20).map(lambda raw: raw.decode("latin-1")),
+)
+"""Appended to a query as they are: quotes, '#', spaces, control bytes, bytes over 127."""
+SENDS = st.sampled_from(
+    [[], [("key", VALID_KEY), ("number", "36301234567"), ("message", "Hi")]]
+).flatmap(
+    lambda base: st.lists(st.tuples(st.sampled_from(NAMES), VALUES), max_size=4).map(
+        lambda more: base + more
+    )
+)
+"""Parameters, half of them after a send SeeMe would take."""
+
+
+@FUZZ
+@given(
+    target=RAW_TAILS,
+    pairs=SENDS,
+    headers=HEADERS,
+    host=st.sampled_from([True, True, True, False]),
+)
+def test_the_fast_path_answers_whatever_it_takes_as_aiohttp_does(
+    twins: tuple[SeemeMock, SeemeMock], target: str, pairs: list[tuple[str, str]],
+    headers: list[str], host: bool,
+) -> None:  # fmt: skip
+    """The same request to both: as it is (the fast path takes it if it is plain) and with
+    ``Content-Length: 0`` (never plain: aiohttp's). A 200 must be the same bytes; anything
+    else the same status."""
+    fast, aiohttp = twins
+    query = _query(pairs) + target
+    headers = ["Host: 127.0.0.1", *headers] if host else headers
+    head = f"GET /gateway?{query} HTTP/1.1\r\n" + "".join(f"{h}\r\n" for h in headers)
+    request = head.encode("latin-1") + b"\r\n"
+    forced = head.encode("latin-1") + b"Content-Length: 0\r\n\r\n"
+    mine, theirs = _exchange(fast.url, request), _exchange(aiohttp.url, forced)
+    if theirs.startswith(b"HTTP/1.1 200") or mine.startswith(b"HTTP/1.1 200"):
+        assert mine == theirs
+    else:
+        assert mine.split(b"\r\n", 1)[0] == theirs.split(b"\r\n", 1)[0]

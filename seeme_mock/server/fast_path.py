@@ -5,10 +5,11 @@ send (bench/RESULTS.md, "The fourth pass").
 
 Every connection starts here. The first request that is anything else (another path or
 method, HTTP/1.0, a body, ``Expect``, ``Upgrade``, ``Connection`` other than keep-alive,
-a byte outside printable ASCII, a head over HEAD_LIMIT, a query over MAX_QUERY) hands the
-connection to aiohttp, from that request on and for good: whatever is not plain keeps
-aiohttp's behaviour exactly (its limits, its errors, 100-continue, HTTP/1.0). The answers
-are byte for byte aiohttp's (tests/test_fast_path.py compares them).
+no Host, a header name twice, a byte outside printable ASCII, a head over HEAD_LIMIT, a
+query over MAX_QUERY) hands the connection to aiohttp, from that request on and for good:
+whatever is not plain keeps aiohttp's behaviour exactly (its limits, its errors,
+100-continue, HTTP/1.0). The answers are byte for byte aiohttp's (tests/test_fast_path.py
+compares them; tests/test_fuzz.py compares the two on random requests).
 """
 
 from __future__ import annotations
@@ -74,6 +75,19 @@ _NOT_PLAIN = re.compile(
     re.IGNORECASE,
 )
 """Headers that make a request something else than a plain send: a body, a wait, a close."""
+_NAME = re.compile(rb"\r\n([^:]*):")
+MAX_HEADERS = 64
+"""More headers than a plain send has; aiohttp judges a request with more."""
+
+
+def _plain_headers(headers: bytes) -> bool:
+    """Nothing of :data:`_NOT_PLAIN`, a Host, and each name once: aiohttp refuses a request
+    without a Host, or with some names twice (Host, User-Agent, Content-Type...)."""
+    if _NOT_PLAIN.search(headers) is not None:
+        return False
+    names = _NAME.findall(headers.lower())
+    return len(names) <= MAX_HEADERS and b"host" in names and len(set(names)) == len(names)
+
 
 log = logging.getLogger("seeme_mock")
 
@@ -136,7 +150,7 @@ class FastPath(asyncio.Protocol):
                     return
                 break  # the rest of the head is still on its way
             plain = _PLAIN.fullmatch(buffer, 0, end)
-            if plain is None or _NOT_PLAIN.search(plain.group(2)) is not None:
+            if plain is None or not _plain_headers(plain.group(2)):
                 self._hand_over(buffer)
                 return
             query = plain.group(1) or b""
