@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import SEND, START
-from seeme_mock import GatewayConfig, ManualClock, MockServer
+from seeme_mock import ManualClock, MockServer
 from seeme_mock.server import mock_server
 from seeme_mock.server.journal import SqliteJournal
 
@@ -161,7 +161,7 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(
         await answers(reader, 1)
         assert await asyncio.wait_for(reader.read(), 5) == b""  # 0.2 s idle, then closed
 
-    run(test, config=GatewayConfig())
+    run(test)
 
 
 def test_an_unfinished_head_that_cannot_be_plain_gets_aiohttps_answer_at_once() -> None:
