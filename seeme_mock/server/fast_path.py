@@ -71,10 +71,10 @@ def _may_become_plain(head: bytes) -> bool:
 
 _NOT_PLAIN = re.compile(
     rb"\r\n(?:content-length|transfer-encoding|expect|upgrade"
-    rb"|connection(?!:[ \t]*keep-alive[ \t]*(?:\r\n|$))):",
-    re.IGNORECASE,
+    rb"|connection(?!:[ \t]*keep-alive[ \t]*(?:\r\n|$))):"
 )
-"""Headers that make a request something else than a plain send: a body, a wait, a close."""
+"""Headers (lower-cased) that make a request something else than a plain send: a body, a
+wait, a close."""
 _NAME = re.compile(rb"\r\n([^:]*):")
 MAX_HEADERS = 64
 """More headers than a plain send has; aiohttp judges a request with more."""
@@ -83,9 +83,10 @@ MAX_HEADERS = 64
 def _plain_headers(headers: bytes) -> bool:
     """Nothing of :data:`_NOT_PLAIN`, a Host, and each name once: aiohttp refuses a request
     without a Host, or with some names twice (Host, User-Agent, Content-Type...)."""
+    headers = headers.lower()
     if _NOT_PLAIN.search(headers) is not None:
         return False
-    names = _NAME.findall(headers.lower())
+    names = _NAME.findall(headers)
     return len(names) <= MAX_HEADERS and b"host" in names and len(set(names)) == len(names)
 
 
@@ -117,6 +118,8 @@ class FastPath(asyncio.Protocol):
         self._write_paused = False
         self._reading = True
         self._closing = False
+        self._loop = asyncio.get_running_loop()
+        """Kept: asking for it on every answer is a system call (getpid) in Python 3.11."""
         self._last_answer = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
 
@@ -125,9 +128,8 @@ class FastPath(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self._client_ip = peer[0] if isinstance(peer, tuple) else ""
         self._connections.add(self)
-        loop = asyncio.get_running_loop()
-        self._last_answer = loop.time()
-        self._idle_timer = loop.call_at(self._last_answer + self._keepalive, self._idle_check)
+        self._last_answer = self._loop.time()
+        self._idle_timer = self._loop.call_at(self._last_answer + self._keepalive, self._idle_check)
 
     def data_received(self, data: bytes) -> None:
         if self._inner is not None:
@@ -169,7 +171,7 @@ class FastPath(asyncio.Protocol):
         assert self._transport is not None
         body, content_type = answer
         self._transport.write(_head(content_type, len(body)) + body)
-        self._last_answer = asyncio.get_running_loop().time()
+        self._last_answer = self._loop.time()
 
     def _wait_for(self, answer: Later) -> None:
         self._pending = answer
@@ -224,7 +226,7 @@ class FastPath(asyncio.Protocol):
     def _idle_check(self) -> None:
         """aiohttp's keep-alive timeout, for the connections still here: closed once idle
         that long. One timer a connection, moved on lazily, not one an answer."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         close_at = self._last_answer + self._keepalive
         if self._pending is not None or self._buffer:  # a head half in: HeaderDeadline's
             close_at = loop.time() + self._keepalive
