@@ -159,8 +159,11 @@ class Dispatcher:
                 return
             self._timer.cancel()
         loop = asyncio.get_running_loop()
-        delay = max(0.0, due - self.gateway.clock.now())
-        when = math.ceil((loop.time() + delay) / TICK) * TICK
+        delay = due - self.gateway.clock.now()
+        # What is due already goes at the next turn: rounded up to the grid, it would wait
+        # up to a tick while sends to its receiver are still taken (the fast path answers
+        # several a tick), past the back-pressure's LANE_BACKLOG.
+        when = loop.time() if delay <= 0 else math.ceil((loop.time() + delay) / TICK) * TICK
         self._timer = loop.call_at(when, self._fire)
         self._timer_due = due
 
