@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from seeme_mock.server.sender import KeepAliveSender
+from seeme_mock.server.sender import KeepAliveSender, outcome_of
 
 QUERY = (
     "/gateway?key=c2415537c8fca33feab37f0017faddf1fe5a&number=3630{n:07d}"
@@ -59,7 +59,7 @@ async def flood(url: str, pid: int, sends: int, connections: int) -> None:
     async def worker(first: int) -> None:
         nonlocal done, failed
         for n in range(first, sends, connections):
-            outcome = await sender.send(url + QUERY.format(n=n % 10_000_000))
+            outcome = await outcome_of(sender, url + QUERY.format(n=n % 10_000_000))
             failed += outcome.status != 200
             done += 1
 

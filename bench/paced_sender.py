@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from seeme_mock.server.sender import KeepAliveSender
+from seeme_mock.server.sender import KeepAliveSender, outcome_of
 
 QUERY = (
     "/gateway?key=c2415537c8fca33feab37f0017faddf1fe5a&number=3630{n:07d}&message=Hello%20world"
@@ -34,7 +34,7 @@ async def main(url: str, rate: float, seconds: float, connections: int) -> None:
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(n: int, due: float) -> None:
-        outcome = await sender.send(url + QUERY.format(n=n % 10_000_000, run=run))
+        outcome = await outcome_of(sender, url + QUERY.format(n=n % 10_000_000, run=run))
         answered["ok" if outcome.status == 200 else "failed"] += 1
         if loop.time() - due > 0.1:
             answered["behind"] += 1

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from seeme_mock.server.sender import KeepAliveSender
+from seeme_mock.server.sender import KeepAliveSender, outcome_of
 
 SINK = """
 import asyncio, sys
@@ -46,7 +46,7 @@ async def keepalive() -> Client:
     sender = KeepAliveSender(per_receiver=TASKS)
 
     async def send(url: str) -> int | None:
-        return (await sender.send(url)).status
+        return (await outcome_of(sender, url)).status
 
     return send, sender.close
 

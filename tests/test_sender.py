@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from seeme_mock.server.sender import KeepAliveSender, Outcome
+from seeme_mock.server.sender import KeepAliveSender, Outcome, outcome_of
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
 
@@ -82,7 +82,7 @@ def send_all(urls: list[str], timeout: float = 5.0) -> list[Outcome]:
     async def run() -> list[Outcome]:
         sender = KeepAliveSender(per_receiver=4, timeout=timeout)
         try:
-            return [await sender.send(url) for url in urls]
+            return [await outcome_of(sender, url) for url in urls]
         finally:
             await sender.close()
 
@@ -106,8 +106,8 @@ def test_headers_of_the_account_go_out_and_may_replace_the_user_agent(
 
     async def run() -> None:
         sender = KeepAliveSender()
-        await sender.send(f"{got.url}/a", (("X-Token", "t1"),))
-        await sender.send(f"{got.url}/b", (("user-agent", "SeeMe/1.0"),))
+        await outcome_of(sender, f"{got.url}/a", (("X-Token", "t1"),))
+        await outcome_of(sender, f"{got.url}/b", (("user-agent", "SeeMe/1.0"),))
         await sender.close()
 
     asyncio.run(run())
@@ -165,10 +165,10 @@ def test_each_request_on_a_kept_alive_connection_gets_its_whole_timeout(
         sender = KeepAliveSender(per_receiver=1, timeout=0.3)
         loop = asyncio.get_running_loop()
         try:
-            first = await sender.send(f"{first_only.url}/a")
+            first = await outcome_of(sender, f"{first_only.url}/a")
             await asyncio.sleep(0.2)  # the timer set for /a fires while /b waits
             started = loop.time()
-            second = await asyncio.wait_for(sender.send(f"{first_only.url}/b"), 5)
+            second = await asyncio.wait_for(outcome_of(sender, f"{first_only.url}/b"), 5)
             return [first, second], loop.time() - started
         finally:
             await sender.close()
@@ -208,3 +208,45 @@ def test_a_fragment_is_not_sent(receiver: Receivers) -> None:
     assert [r.decode().split("\r\n")[0] for r in got.requests] == [
         "GET /dlr?a=1 HTTP/1.1", "GET /dlr HTTP/1.1", "GET /?b=2 HTTP/1.1",
     ]  # fmt: skip
+
+
+def test_requests_beyond_the_connections_wait_for_one_and_time_out_waiting(
+    receiver: Receivers,
+) -> None:
+    """Six at once on two connections: they go out in turn as answers free a connection.
+    A request that waits longer than the timeout for a free connection fails with it."""
+    got = receiver(OK)
+    silent = receiver(b"")
+
+    async def run() -> tuple[list[Outcome], list[Outcome]]:
+        sender = KeepAliveSender(per_receiver=2, timeout=0.3)
+        try:
+            served = [outcome_of(sender, f"{got.url}/{n}") for n in range(6)]
+            stuck = [outcome_of(sender, f"{silent.url}/{n}") for n in range(3)]
+            return list(await asyncio.gather(*served)), list(await asyncio.gather(*stuck))
+        finally:
+            await sender.close()
+
+    served, stuck = asyncio.run(run())
+    assert served == [Outcome(200, None)] * 6
+    assert got.connections <= 2 and len(got.requests) == 6
+    assert stuck == [Outcome(None, "no answer within 0.3 s")] * 3
+    assert silent.connections == 2  # the third never had a connection
+
+
+def test_closing_ends_what_is_under_way(receiver: Receivers) -> None:
+    """A request on the wire and one waiting for a connection both get an outcome when the
+    sender closes (a stop or a reset), instead of waiting for ever."""
+    silent = receiver(b"")
+
+    async def run() -> list[Outcome]:
+        sender = KeepAliveSender(per_receiver=1, timeout=30)
+        pending = [asyncio.ensure_future(outcome_of(sender, f"{silent.url}/{n}")) for n in (1, 2)]
+        while not silent.requests:
+            await asyncio.sleep(0.01)
+        await sender.close()
+        return list(await asyncio.wait_for(asyncio.gather(*pending), 5))
+
+    on_wire, waiting = asyncio.run(run())
+    assert on_wire.status is None and "closed without an answer" in (on_wire.error or "")
+    assert waiting.status is None and "seeme-mock closed the connection" in (waiting.error or "")

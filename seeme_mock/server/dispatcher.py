@@ -2,11 +2,13 @@
 
 Real clock: one loop timer armed for the engine's next due time, rounded up to the next
 millisecond (re-armed whenever the engine says something sooner is due), moves due
-callbacks into lanes, one per receiver (scheme, host and port), each served by at most
-``per_receiver`` tasks: a receiver that hangs can only slow its own callbacks, never
-another's. Manual clock: nothing fires by itself; :meth:`Dispatcher.advance` walks
-virtual time event by event and returns once every callback in the window has been
-answered.
+callbacks into lanes, one per receiver (scheme, host and port), each with at most
+``per_receiver`` attempts on the wire: a receiver that hangs can only slow its own
+callbacks, never another's. No task runs an attempt: the timer puts what is due on the
+wire, and an answer's I/O callback records it and puts the lane's next one on the wire,
+in the same turn of the loop. Manual clock: nothing fires by itself;
+:meth:`Dispatcher.advance` walks virtual time event by event and returns once every
+callback in the window has been answered.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from ..core.errors import ClockError, UsageError
 from ..core.gateway import Dispatch, Gateway
 from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
-from .sender import CallbackSender, origin
+from .sender import CallbackSender, Outcome, origin
 
 __all__ = ["LANE_BACKLOG", "Dispatcher"]
 
@@ -58,11 +61,10 @@ class Dispatcher:
         self._answering: dict[str, bool] = {}
         """Whether each receiver answered its last attempt, kept when its lane empties."""
         self._queued = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_wire: set[_Attempt] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
         self._progress = asyncio.Event()
-        self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
@@ -100,10 +102,6 @@ class Dispatcher:
         self._started = True
         self._wake()
 
-    def _track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def stop(self, grace: float = 5.0) -> None:
         """Stop sending; attempts already on the wire get ``grace`` seconds to finish."""
         self._closing = True
@@ -113,16 +111,18 @@ class Dispatcher:
         try:
             await asyncio.wait_for(self._idle.wait(), grace)
         except asyncio.TimeoutError:
-            log.warning("stopped with %d callback attempts still unanswered", self._busy)
-        await self._cancel_tasks()
+            log.warning("stopped with %d callback attempts still unanswered", len(self._on_wire))
+        await self._cut()
+
+    async def _cut(self) -> None:
+        """Forget the attempts on the wire (their outcomes, when they come, go nowhere)
+        and close the connections they are on."""
+        for attempt in self._on_wire:
+            attempt.cut()
+        self._on_wire.clear()
+        self._idle.set()
         await self.use_sender(None)
         await self.sender.close()
-
-    async def _cancel_tasks(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def switch(self, gateway: Gateway) -> None:
         """Serve ``gateway`` from now on, over the network. The old one is cut off: what
@@ -133,8 +133,7 @@ class Dispatcher:
         old.detach()
         gateway.listen(self._wake)
         self._drop_lanes()
-        await self._cancel_tasks()
-        await self.use_sender(None)
+        await self._cut()
         if self._started and not self._closing:
             self._wake()
 
@@ -178,6 +177,7 @@ class Dispatcher:
     def _drop_lanes(self) -> None:
         """Forget what waits; a send waiting for room in a lane goes on."""
         for lane in self._lanes.values():
+            lane.waiting.clear()
             lane.room.set()
         self._lanes.clear()
         self._queued = 0
@@ -189,53 +189,67 @@ class Dispatcher:
             lane = self._lanes[key] = _Lane(key, self._answering.get(key, False))
         lane.waiting.append(dispatch)
         self._queued += 1
-        if lane.serving < self._per_receiver:
-            lane.serving += 1
-            self._track(asyncio.create_task(self._serve(lane)))
+        if lane.on_wire < self._per_receiver:
+            self._send_waiting(lane)
         elif lane.answering and len(lane.waiting) > LANE_BACKLOG:
             # Every connection to it is busy and still more wait: the receiver is slow.
             # (A burst that falls due at once, with connections to spare, is no reason:
             # holding sends then made the next burst, and half the bench's load ran late.)
             lane.room.clear()
 
-    async def _serve(self, lane: _Lane) -> None:
-        """Send what waits in ``lane`` until it is empty; one of its at most
-        ``per_receiver`` tasks."""
-        try:
-            while lane.waiting and not self._closing:
-                dispatch = lane.waiting.popleft()
-                self._queued -= 1
-                if len(lane.waiting) <= LANE_BACKLOG // 2:
-                    lane.room.set()
-                self._busy += 1
-                if self._busy == 1:
-                    self._idle.clear()
-                try:
-                    await self._deliver(dispatch)
-                except Exception as exc:  # a bug of ours: keep serving, surface it in check()
-                    log.exception("callback delivery failed inside seeme-mock")
-                    self._on_error(exc)
-                finally:
-                    self._busy -= 1
-                    if not self._busy:
-                        self._idle.set()
-                attempts = dispatch.delivery.attempts
-                lane.answering = bool(attempts) and attempts[-1].status is not None
-                self._answering[lane.key] = lane.answering
-                if not lane.answering:
-                    lane.room.set()
-        finally:
-            lane.serving -= 1
-            if not lane.serving and not lane.waiting and self._lanes.get(lane.key) is lane:
-                del self._lanes[lane.key]
+    def _send_waiting(self, lane: _Lane) -> None:
+        """Put what waits in ``lane`` on the wire, up to ``per_receiver`` at a time."""
+        while lane.waiting and lane.on_wire < self._per_receiver and not self._closing:
+            dispatch = lane.waiting.popleft()
+            self._queued -= 1
+            if len(lane.waiting) <= LANE_BACKLOG // 2:
+                lane.room.set()
+            lane.on_wire += 1
+            self._attempt(dispatch, lane)
 
-    async def _deliver(self, dispatch: Dispatch) -> None:
+    def _attempt(
+        self, dispatch: Dispatch, lane: _Lane | None, answered: asyncio.Future[None] | None = None
+    ) -> None:
+        attempt = _Attempt(dispatch, self.gateway.clock.now(), lane, answered)
+        self._on_wire.add(attempt)
+        self._idle.clear()
+        self.sender.start(dispatch.url, dispatch.headers, partial(self._finished, attempt))
+
+    def _finished(self, attempt: _Attempt, outcome: Outcome) -> None:
+        """An attempt's outcome: recorded, then its lane's next callback goes out."""
+        if not attempt.live:
+            return  # cut off: a reset or a stop came first
+        self._on_wire.remove(attempt)
+        if not self._on_wire:
+            self._idle.set()
+        try:
+            self._record(attempt, outcome)
+        except Exception as exc:  # a bug of ours: keep sending, surface it in check()
+            if attempt.answered is not None:
+                attempt.answered.set_exception(exc)  # advance() raises it
+            else:
+                log.exception("callback delivery failed inside seeme-mock")
+                self._on_error(exc)
+        else:
+            if attempt.answered is not None:
+                attempt.answered.set_result(None)
+        lane = attempt.lane
+        if lane is None:
+            return
+        lane.on_wire -= 1
+        attempts = attempt.dispatch.delivery.attempts
+        lane.answering = bool(attempts) and attempts[-1].status is not None
+        self._answering[lane.key] = lane.answering
+        if not lane.answering:
+            lane.room.set()
+        self._send_waiting(lane)
+        if not lane.on_wire and not lane.waiting and self._lanes.get(lane.key) is lane:
+            del self._lanes[lane.key]
+
+    def _record(self, attempt: _Attempt, outcome: Outcome) -> None:
         gateway = self.gateway
-        at = gateway.clock.now()
-        started = time.perf_counter()
-        outcome = await self.sender.send(dispatch.url, dispatch.headers)
-        attempt = Attempt(at, outcome.status, outcome.error, time.perf_counter() - started)
-        delivery = dispatch.delivery
+        latency = time.perf_counter() - attempt.started
+        delivery = attempt.dispatch.delivery
         if log.isEnabledFor(logging.INFO):
             what = (
                 f"callback message={delivery.message.id} code={delivery.code}"
@@ -247,9 +261,9 @@ class Dispatcher:
                 what,
                 len(delivery.attempts) + 1,
                 outcome.status if outcome.error is None else outcome.error,
-                attempt.latency * 1000,
+                latency * 1000,
             )
-        gateway.record(delivery, attempt)
+        gateway.record(delivery, Attempt(attempt.at, outcome.status, outcome.error, latency))
         self._progress.set()
 
     async def advance(self, seconds: float) -> int:
@@ -268,10 +282,11 @@ class Dispatcher:
             gateway.move_clock_to(due)
             batch = gateway.collect_due()
             attempts += len(batch)
-            deliveries = [asyncio.create_task(self._deliver(dispatch)) for dispatch in batch]
-            for task in deliveries:
-                self._track(task)
-            for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
+            loop = asyncio.get_running_loop()
+            answered = [loop.create_future() for _ in batch]
+            for dispatch, future in zip(batch, answered, strict=True):
+                self._attempt(dispatch, None, future)
+            for outcome in await asyncio.gather(*answered, return_exceptions=True):
                 if isinstance(outcome, Exception):
                     raise outcome
             if self.gateway is not gateway:  # switched meanwhile: that timeline is gone
@@ -310,16 +325,42 @@ class Dispatcher:
         return True
 
 
-class _Lane:
-    """The callbacks waiting for one receiver, how many tasks serve them, and whether it
-    has room for more sends (``room`` is set while few enough callbacks wait)."""
+class _Attempt:
+    """One attempt on the wire, until its outcome is recorded or it is cut off."""
 
-    __slots__ = ("answering", "key", "room", "serving", "waiting")
+    __slots__ = ("answered", "at", "dispatch", "lane", "live", "started")
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        at: float,
+        lane: _Lane | None,
+        answered: asyncio.Future[None] | None,
+    ) -> None:
+        self.dispatch = dispatch
+        self.at = at
+        self.started = time.perf_counter()
+        self.lane = lane
+        self.answered = answered
+        """advance()'s: done once the outcome was recorded."""
+        self.live = True
+
+    def cut(self) -> None:
+        self.live = False
+        if self.answered is not None:
+            self.answered.cancel()
+
+
+class _Lane:
+    """The callbacks waiting for one receiver, how many of its are on the wire, and
+    whether it has room for more sends (``room`` is set while few enough callbacks wait)."""
+
+    __slots__ = ("answering", "key", "on_wire", "room", "waiting")
 
     def __init__(self, key: str, answering: bool) -> None:
         self.key = key
         self.waiting: deque[Dispatch] = deque()
-        self.serving = 0
+        self.on_wire = 0
         self.room = asyncio.Event()
         self.room.set()
         self.answering = answering

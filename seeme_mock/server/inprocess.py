@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
-from .sender import Headers, Outcome
+from .sender import Done, Headers, Outcome
 
 __all__ = ["InProcessSender", "app_kind"]
+
+_CLOSED = Outcome(None, "seeme-mock stopped calling the app before it answered (a reset or a stop)")
 
 AppKind = Literal["wsgi", "asgi"]
 
@@ -34,8 +37,18 @@ class InProcessSender:
         self._app = app
         self._async: httpx.AsyncClient | None = None
         self._sync: httpx.Client | None = None
+        self._calls: set[asyncio.Task[Outcome]] = set()
 
-    async def send(self, url: str, headers: Headers = ()) -> Outcome:
+    def start(self, url: str, headers: Headers, done: Done) -> None:
+        call = asyncio.create_task(self._call(url, headers))
+        self._calls.add(call)
+        call.add_done_callback(partial(self._called, done))
+
+    def _called(self, done: Done, call: asyncio.Task[Outcome]) -> None:
+        self._calls.discard(call)
+        done(_CLOSED if call.cancelled() else call.result())
+
+    async def _call(self, url: str, headers: Headers) -> Outcome:
         parts = urlsplit(url)
         target = f"http://testserver{parts.path or '/'}?{parts.query}"
         try:
@@ -60,6 +73,8 @@ class InProcessSender:
         return self._sync
 
     async def close(self) -> None:
+        for call in self._calls:
+            call.cancel()
         if self._async is not None:
             await self._async.aclose()
         if self._sync is not None:

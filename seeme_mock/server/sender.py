@@ -1,8 +1,10 @@
 """Putting one callback on the wire: the narrow seam between engine and transport.
 
-The dispatcher only needs "send this URL, tell me what came back", so the transport can
-be swapped (an in-process ASGI/WSGI call for tests, :mod:`.inprocess`) without touching
-scheduling or retries.
+The dispatcher only needs "send this URL, call me with what came back", so the transport
+can be swapped (an in-process ASGI/WSGI call for tests, :mod:`.inprocess`) without
+touching scheduling or retries. The seam is a callback, not a coroutine: the answer's
+I/O callback can put the next request on the same connection at once, where a task would
+wait a turn of the loop to be resumed (bench/RESULTS.md, the fifth pass).
 
 :class:`KeepAliveSender` is the network one: a small HTTP/1.1 client on asyncio's
 protocols with httptools (llhttp, the parser of Node and uvicorn) reading the answers.
@@ -19,13 +21,22 @@ import base64
 import re
 import ssl
 from collections import deque
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote
 
 import httptools
 
-__all__ = ["CallbackSender", "Headers", "KeepAliveSender", "Outcome", "origin"]
+__all__ = [
+    "CallbackSender",
+    "Done",
+    "Headers",
+    "KeepAliveSender",
+    "Outcome",
+    "origin",
+    "outcome_of",
+]
 
 
 class Outcome(NamedTuple):
@@ -37,19 +48,29 @@ class Outcome(NamedTuple):
 
 Headers = tuple[tuple[str, str], ...]
 
+Done = Callable[[Outcome], None]
+"""Told the outcome of one request, once, and never before ``start`` has returned."""
+
 
 class CallbackSender(Protocol):
-    async def send(self, url: str, headers: Headers = ()) -> Outcome: ...
+    def start(self, url: str, headers: Headers, done: Done) -> None:
+        """Send a GET of ``url``; ``done`` gets its outcome. Closing the sender ends what
+        is under way with an outcome that says so."""
 
     async def close(self) -> None: ...
 
 
-class _NoAnswer(Exception):
-    """The connection ended before an answer; ``stale``: not one byte came back."""
+async def outcome_of(sender: CallbackSender, url: str, headers: Headers = ()) -> Outcome:
+    """One request's outcome, awaited: for callers with nothing else to do meanwhile (the
+    benches, the tests)."""
+    answered: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
 
-    def __init__(self, why: str, stale: bool) -> None:
-        super().__init__(why)
-        self.stale = stale
+    def settle(outcome: Outcome) -> None:
+        if not answered.done():  # not cancelled meanwhile
+            answered.set_result(outcome)
+
+    sender.start(url, headers, settle)
+    return await answered
 
 
 class KeepAliveSender:
@@ -70,30 +91,15 @@ class KeepAliveSender:
         self._pools: dict[str, _Pool] = {}
         self._tls: ssl.SSLContext | None = None
 
-    async def send(self, url: str, headers: Headers = ()) -> Outcome:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout
+    def start(self, url: str, headers: Headers, done: Done) -> None:
         try:
             where, target = _split(url)
             pool = self._pools.get(where) or self._open(where)
             request = pool.request(target, headers)
-            for _ in range(2):
-                connection = pool.idle(loop) or await pool.connect(deadline)
-                reused = connection.answered > 0
-                try:
-                    status = await connection.exchange(request, deadline)
-                except _NoAnswer as no_answer:
-                    if no_answer.stale and reused:
-                        continue
-                    return Outcome(None, str(no_answer))
-                finally:
-                    pool.release(connection)
-                return Outcome(status, None if 200 <= status < 300 else f"HTTP {status}")
-            return Outcome(None, "the connection was closed before an answer, twice")
-        except asyncio.TimeoutError:
-            return Outcome(None, f"no answer within {self._timeout:g} s")
-        except (OSError, ValueError) as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:
+            asyncio.get_running_loop().call_soon(done, _failed(exc))
+            return
+        pool.submit(_Exchange(request, pool.loop.time() + self._timeout, done))
 
     def _open(self, origin: str) -> _Pool:
         scheme, _, netloc = origin.partition("://")
@@ -102,13 +108,19 @@ class KeepAliveSender:
         tls = None
         if scheme == "https":
             tls = self._tls = self._tls or ssl.create_default_context()
-        pool = self._pools[origin] = _Pool(netloc, tls, self._per_receiver, self.IDLE)
+        pool = _Pool(netloc, tls, self._per_receiver, self._timeout, self.IDLE)
+        self._pools[origin] = pool
         return pool
 
     async def close(self) -> None:
-        for pool in self._pools.values():
+        """Close every connection; what was under way ends, a later request opens anew."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             pool.close()
-        self._pools.clear()
+
+
+def _failed(exc: BaseException) -> Outcome:
+    return Outcome(None, f"{type(exc).__name__}: {exc}")
 
 
 def origin(url: str) -> str:
@@ -141,93 +153,167 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@]*@)?([^/?#]*)([^?#]*)")
 are."""
 
 
-class _Pool:
-    """The connections to one receiver: idle ones newest first, and the sends waiting
-    for one when ``limit`` are open."""
+class _Exchange:
+    """One request on its way, until its ``done`` has been told."""
 
-    def __init__(self, netloc: str, tls: ssl.SSLContext | None, limit: int, idle: float) -> None:
+    __slots__ = ("deadline", "done", "request", "retried")
+
+    def __init__(self, request: bytes, deadline: float, done: Done) -> None:
+        self.request = request
+        self.deadline = deadline
+        self.done = done
+        self.retried = False
+
+
+class _Pool:
+    """The connections to one receiver: idle ones newest first, and the requests waiting
+    for one when ``limit`` are open (FIFO, so the first waiting has the first deadline)."""
+
+    def __init__(
+        self, netloc: str, tls: ssl.SSLContext | None, limit: int, timeout: float, idle: float
+    ) -> None:
         userinfo, _, hostport = netloc.rpartition("@")
         host, port = _host_port(hostport, 443 if tls else 80)
         self._host, self._port, self._tls = host, port, tls
         self._limit, self._idle_for = limit, idle
+        self.timed_out = Outcome(None, f"no answer within {timeout:g} s")
         head = f"Host: {hostport}\r\nAccept: */*\r\n"
         if userinfo:  # http://user:pass@host/ as any client sends it: Basic authorization
             token = base64.b64encode(unquote(userinfo).encode()).decode()
             head += f"Authorization: Basic {token}\r\n"
         self._head = head.encode("latin-1")
+        self.loop = asyncio.get_running_loop()
         self._idle: list[_Connection] = []
+        self._connections: set[_Connection] = set()
+        self._connecting: set[asyncio.Task[None]] = set()
         self._open = 0
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        """Connections open or being opened."""
+        self._waiting: deque[_Exchange] = deque()
+        self._wait_timer: asyncio.TimerHandle | None = None
+        self._closed = False
 
     def request(self, target: str, headers: Headers) -> bytes:
         extra = _header_lines(headers)
         return b"GET %s HTTP/1.1\r\n%s%s\r\n" % (target.encode("ascii"), self._head, extra)
 
-    def idle(self, loop: asyncio.AbstractEventLoop) -> _Connection | None:
-        """A kept-alive connection to send on at once, if one is free."""
+    def submit(self, exchange: _Exchange) -> None:
+        """On a kept-alive connection at once if one is free, else on a new one, else
+        after the requests already waiting."""
+        if self._closed:
+            self.loop.call_soon(exchange.done, _CLOSED)
+            return
+        connection = self._take_idle()
+        if connection is not None:
+            connection.begin(exchange)
+        elif self._open < self._limit:
+            self._open += 1
+            task = self.loop.create_task(self._connect(exchange))
+            self._connecting.add(task)
+            task.add_done_callback(self._connecting.discard)
+        else:
+            self._waiting.append(exchange)
+            if self._wait_timer is None:
+                self._wait_timer = self.loop.call_at(exchange.deadline, self._expire_waiting)
+
+    def _take_idle(self) -> _Connection | None:
         while self._idle:
             connection = self._idle.pop()
-            if connection.usable and loop.time() - connection.idle_since < self._idle_for:
+            if connection.usable and self.loop.time() - connection.idle_since < self._idle_for:
                 return connection
             self._discard(connection)
         return None
 
-    async def connect(self, deadline: float) -> _Connection:
-        """A new connection, or the first to come free when ``limit`` are open."""
-        loop = asyncio.get_running_loop()
-        while True:
-            if self._open < self._limit:
-                self._open += 1
-                try:
-                    return await self._connect(loop, deadline)
-                except BaseException:
-                    self._open -= 1
-                    self._wake_one()
-                    raise
-            waiter = loop.create_future()
-            self._waiting.append(waiter)
-            try:
-                await asyncio.wait_for(waiter, deadline - loop.time())
-            finally:
-                if waiter in self._waiting:
-                    self._waiting.remove(waiter)
-            connection = self.idle(loop)
-            if connection is not None:
-                return connection
+    async def _connect(self, exchange: _Exchange) -> None:
+        try:
+            _, connection = await asyncio.wait_for(
+                self.loop.create_connection(
+                    lambda: _Connection(self), self._host, self._port, ssl=self._tls,
+                    server_hostname=self._host if self._tls else None,
+                ),
+                exchange.deadline - self.loop.time(),
+            )  # fmt: skip
+        except BaseException as exc:
+            self._open -= 1
+            if isinstance(exc, asyncio.TimeoutError):
+                self._end(exchange, self.timed_out)
+            elif isinstance(exc, (OSError, ValueError)):
+                self._end(exchange, _failed(exc))
+            else:  # cancelled: the pool closed
+                self._end(exchange, _CLOSED)
+                raise
+        else:
+            if self._closed:
+                self._open -= 1
+                connection.close()
+                self._end(exchange, _CLOSED)
+            else:
+                self._connections.add(connection)
+                connection.begin(exchange)
 
-    async def _connect(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
-        _, connection = await asyncio.wait_for(
-            loop.create_connection(
-                _Connection, self._host, self._port, ssl=self._tls,
-                server_hostname=self._host if self._tls else None,
-            ),
-            deadline - loop.time(),
-        )  # fmt: skip
-        return connection
+    def answered(self, connection: _Connection, exchange: _Exchange, outcome: Outcome) -> None:
+        """From ``connection``: its exchange ended. The connection goes back first, so
+        the request ``done`` may start at once can go out on it."""
+        self._release(connection)
+        self._end(exchange, outcome)
 
-    def release(self, connection: _Connection) -> None:
-        if connection.usable:
-            connection.idle_since = asyncio.get_running_loop().time()
+    def unanswered(
+        self, connection: _Connection, exchange: _Exchange, why: str, stale: bool
+    ) -> None:
+        """From ``connection``: it ended without an answer; ``stale``: not one byte came
+        back on a connection that had answered before, so the receiver closed it while
+        idle and the request is worth one more try on another."""
+        self._release(connection)
+        if stale and not self._closed:
+            if not exchange.retried:
+                exchange.retried = True
+                self.submit(exchange)
+                return
+            why = "the connection was closed before an answer, twice"
+        self._end(exchange, Outcome(None, why))
+
+    def _end(self, exchange: _Exchange, outcome: Outcome) -> None:
+        self._serve_waiting()
+        exchange.done(outcome)
+
+    def _release(self, connection: _Connection) -> None:
+        if connection.usable and not self._closed:
+            connection.idle_since = self.loop.time()
             self._idle.append(connection)
         else:
             self._discard(connection)
-        self._wake_one()
 
     def _discard(self, connection: _Connection) -> None:
         connection.close()
-        self._open -= 1
+        if connection in self._connections:
+            self._connections.remove(connection)
+            self._open -= 1
 
-    def _wake_one(self) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+    def _serve_waiting(self) -> None:
+        while self._waiting and (self._idle or self._open < self._limit):
+            self.submit(self._waiting.popleft())
+
+    def _expire_waiting(self) -> None:
+        self._wait_timer = None
+        now = self.loop.time()
+        while self._waiting and self._waiting[0].deadline <= now:
+            self._waiting.popleft().done(self.timed_out)
+        if self._waiting:
+            self._wait_timer = self.loop.call_at(self._waiting[0].deadline, self._expire_waiting)
 
     def close(self) -> None:
-        for connection in self._idle:
-            connection.close()
+        self._closed = True
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
+        for task in self._connecting:
+            task.cancel()
+        for connection in list(self._connections):
+            connection.close()  # an exchange under way ends in connection_lost
         self._idle.clear()
+        while self._waiting:
+            self.loop.call_soon(self._waiting.popleft().done, _CLOSED)
+
+
+_CLOSED = Outcome(None, "seeme-mock closed the connection before an answer (it stopped or reset)")
 
 
 @lru_cache(maxsize=16)
@@ -255,73 +341,80 @@ def _host_port(hostport: str, default: int) -> tuple[str, int]:
 
 
 class _Connection(asyncio.Protocol):
-    """One kept-alive connection; httptools calls the ``on_*`` methods as it parses."""
+    """One kept-alive connection; httptools calls the ``on_*`` methods as it parses. What
+    it learns goes to its pool once ``data_received`` is done with the parser, never from
+    inside it: the pool may put the next request on this connection at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: _Pool) -> None:
+        self._pool = pool
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
-        self._answer: asyncio.Future[int] | None = None
+        self._exchange: _Exchange | None = None
         self._status: int | None = None
         self._read = 0
         """Bytes of the answer come so far."""
         self._keep = False
+        self._complete = False
         self.usable = True
         """Open, with no answer half read: fit to carry the next request."""
-        self.answered = 0
+        self._answered = 0
         """Requests answered on it: a used connection the receiver closed meanwhile is
         worth one retry, a new one is not."""
+        self._reused = False
         self.idle_since = 0.0
-        self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
 
-    async def exchange(self, request: bytes, deadline: float) -> int:
-        """Send ``request``; the answer's status once it has been read."""
+    def begin(self, exchange: _Exchange) -> None:
         assert self._transport is not None
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[int] = loop.create_future()
-        self._answer = answer
-        self._status, self._read, self._keep = None, 0, False
+        self._exchange = exchange
+        self._status, self._read, self._keep, self._complete = None, 0, False, False
+        self._reused = self._answered > 0
         self.usable = False  # until the answer has been read whole
-        self._deadline = deadline
         if self._timer is None:
-            self._timer = loop.call_at(deadline, self._check_deadline)
-        self._transport.write(request)
-        return await answer
+            self._timer = self._pool.loop.call_at(exchange.deadline, self._check_deadline)
+        self._transport.write(exchange.request)
 
     def _check_deadline(self) -> None:
         """One timer a connection, moved on lazily, not one an exchange: it fires at the
         deadline of the exchange it was set for; by then a later exchange may be under way,
         whose deadline it moves to."""
         self._timer = None
-        if self._answer is None:
+        exchange = self._exchange
+        if exchange is None:
             return  # answered: the next exchange sets it again
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._deadline:
-            self._timer = loop.call_at(self._deadline, self._check_deadline)
+        if self._pool.loop.time() < exchange.deadline:
+            self._timer = self._pool.loop.call_at(exchange.deadline, self._check_deadline)
             return
-        self._settle(error=asyncio.TimeoutError())
+        self._exchange = None
         self.close()
+        self._pool.answered(self, exchange, self._pool.timed_out)
 
     def data_received(self, data: bytes) -> None:
-        if self._answer is None:
+        exchange = self._exchange
+        if exchange is None:
             self.close()  # an answer nobody asked for: this connection is out of step
             return
         self._read += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._settle(error=_NoAnswer(f"not an HTTP answer: {exc}", stale=False))
-            self.close()
+            self._give_up(f"not an HTTP answer: {exc}")
             return
-        if self._read > KeepAliveSender.MAX_ANSWER and self._answer is not None:
+        if self._complete:
+            self._answered += 1
+            self.usable = self._keep and not self._transport.is_closing()  # type: ignore[union-attr]
+            self._exchange = None
+            self._pool.answered(self, exchange, _status_outcome(self._status))
+        elif self._read > KeepAliveSender.MAX_ANSWER:  # rather than read a huge answer
             if self._status is None:
-                self._settle(error=_NoAnswer("an answer's head over 64 KiB", stale=False))
+                self._give_up("an answer's head over 64 KiB")
             else:
-                self._settle(status=self._status)
-            self.close()  # rather than read a huge answer
+                self._exchange = None
+                self.close()
+                self._pool.answered(self, exchange, _status_outcome(self._status))
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
@@ -330,29 +423,27 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._status is not None and 100 <= self._status < 200:
             return  # 100 Continue and the like: the answer is still to come
-        keep = self._keep
-        self.answered += 1
-        self._settle(status=self._status)
-        self.usable = keep and self._transport is not None and not self._transport.is_closing()
+        if self._complete:
+            self._keep = False  # a second answer to one request: out of step
+        self._complete = True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.usable = False
-        if self._status is not None:  # an answer read until the connection closed
-            self._settle(status=self._status)
-        else:
-            why = f": {exc}" if exc else ""
-            self._settle(error=_NoAnswer(f"connection closed without an answer{why}",
-                                         stale=not self._read))  # fmt: skip
-
-    def _settle(self, status: int | None = None, error: BaseException | None = None) -> None:
-        answer, self._answer = self._answer, None
-        if answer is None or answer.done():
+        exchange, self._exchange = self._exchange, None
+        if exchange is None:
             return
-        if error is not None:
-            answer.set_exception(error)
+        if self._status is not None:  # an answer read until the connection closed
+            self._pool.answered(self, exchange, _status_outcome(self._status))
         else:
-            assert status is not None
-            answer.set_result(status)
+            why = f"connection closed without an answer{f': {exc}' if exc else ''}"
+            stale = not self._read and self._reused
+            self._pool.unanswered(self, exchange, why, stale)
+
+    def _give_up(self, why: str) -> None:
+        exchange, self._exchange = self._exchange, None
+        self.close()
+        if exchange is not None:
+            self._pool.unanswered(self, exchange, why, stale=False)
 
     def close(self) -> None:
         self.usable = False
@@ -361,3 +452,8 @@ class _Connection(asyncio.Protocol):
             self._timer = None
         if self._transport is not None:
             self._transport.close()
+
+
+def _status_outcome(status: int | None) -> Outcome:
+    assert status is not None
+    return Outcome(status, None if 200 <= status < 300 else f"HTTP {status}")
