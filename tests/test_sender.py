@@ -8,12 +8,18 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from seeme_mock.core.clock import ManualClock
+from seeme_mock.core.records import Attempt
+from seeme_mock.server.runtime import Runtime
 from seeme_mock.server.sender import KeepAliveSender, Outcome, outcome_of
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
+START = 1_700_000_000.0
 
 
 class RawReceiver:
@@ -250,3 +256,37 @@ def test_closing_ends_what_is_under_way(receiver: Receivers) -> None:
     on_wire, waiting = asyncio.run(run())
     assert on_wire.status is None and "closed without an answer" in (on_wire.error or "")
     assert waiting.status is None and "seeme-mock closed the connection" in (waiting.error or "")
+
+
+def test_an_advance_given_up_on_still_records_its_answer_and_raises_nothing(
+    receiver: Receivers,
+) -> None:
+    """A test that stops waiting for advance() (a timeout, a cancel) while the SUT is still
+    answering: the answer, when it comes, is recorded, and nothing else goes wrong."""
+    gate = threading.Event()
+    slow = receiver(lambda: (gate.wait(5), OK)[1])
+
+    async def run() -> tuple[list[dict[str, Any]], list[Attempt]]:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context))
+        runtime = Runtime(clock=ManualClock(START))
+        runtime.start_sending()
+        runtime.gateway.handle(
+            {"key": KEY, "number": "36301234567", "message": "Hi", "callback": "6",
+             "callbackurl": f"{slow.url}/dlr"}
+        )  # fmt: skip
+        advancing = asyncio.ensure_future(runtime.advance(60))
+        while not slow.requests:
+            await asyncio.sleep(0.01)
+        advancing.cancel()
+        gate.set()
+        callback = runtime.gateway.messages[0].callbacks[0]
+        while not callback.attempts:
+            await asyncio.sleep(0.01)
+        await runtime.stop()
+        return errors, callback.attempts
+
+    errors, attempts = asyncio.run(run())
+    assert [attempt.status for attempt in attempts] == [200]
+    assert errors == []

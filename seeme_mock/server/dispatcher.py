@@ -222,17 +222,20 @@ class Dispatcher:
         self._on_wire.remove(attempt)
         if not self._on_wire:
             self._idle.set()
+        answered = attempt.answered
+        if answered is not None and answered.done():
+            answered = None  # advance() was cancelled meanwhile: nobody waits
         try:
             self._record(attempt, outcome)
         except Exception as exc:  # a bug of ours: keep sending, surface it in check()
-            if attempt.answered is not None:
-                attempt.answered.set_exception(exc)  # advance() raises it
+            if answered is not None:
+                answered.set_exception(exc)  # advance() raises it
             else:
                 log.exception("callback delivery failed inside seeme-mock")
                 self._on_error(exc)
         else:
-            if attempt.answered is not None:
-                attempt.answered.set_result(None)
+            if answered is not None:
+                answered.set_result(None)
         lane = attempt.lane
         if lane is None:
             return
