@@ -138,6 +138,8 @@ class FastPath(asyncio.Protocol):
         self._buffer = self._buffer + data if self._buffer else data
         if self._pending is None:
             self._serve()
+        elif len(self._buffer) >= HEAD_LIMIT:
+            self._update_reading()  # a client that pipelines: stop reading until answered
 
     def _serve(self) -> None:
         """Answer the plain sends waiting in the buffer, until one must be waited for or
@@ -201,8 +203,12 @@ class FastPath(asyncio.Protocol):
         self._update_reading()
 
     def _update_reading(self) -> None:
-        """Read while nothing is waited for and the client reads what it is sent."""
-        reading = self._pending is None and not self._write_paused
+        """Read while the client reads what it is sent, and, while an answer is waited for,
+        until HEAD_LIMIT bytes wait behind it. A client that sends one request at a time
+        (nginx, any connection pool) is not paused for every send that waits for the
+        journal: pausing and resuming are two system calls a send."""
+        waiting = self._pending is not None and len(self._buffer) >= HEAD_LIMIT
+        reading = not waiting and not self._write_paused
         if reading != self._reading and self._transport is not None:
             self._reading = reading
             if self._transport.is_closing():
