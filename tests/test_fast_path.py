@@ -114,6 +114,24 @@ def test_sends_that_wait_for_the_journal_are_answered_in_order(tmp_path: Path) -
     run(test, journal=SqliteJournal(tmp_path / "journal.db"))
 
 
+def test_a_client_that_pipelines_behind_a_commit_is_paused_and_resumed(tmp_path: Path) -> None:
+    """400 sends in one write (60 KB) to a server whose answers wait for the journal: what
+    waits behind an answer stops being read past HEAD_LIMIT, and reading goes on once the
+    answer is written; every send is answered, in order, and the connection still works."""
+
+    async def test(server: MockServer, connect: Callable[[], Awaitable[Stream]]) -> None:
+        reader, writer = await connect()
+        writer.write(b"".join(plain(reference=f"r{n}") for n in range(400)))
+        assert len(await answers(reader, 400)) == 400
+        writer.write(plain(reference="after"))
+        await answers(reader, 1)
+        references = [message.reference for message in server.gateway.messages]
+        assert references == [f"r{n}" for n in range(400)] + ["after"]
+        assert server.connections_on_fast_path == 1
+
+    run(test, journal=SqliteJournal(tmp_path / "journal.db"))
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "answer_starts"),
     [
