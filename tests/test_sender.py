@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
+from conftest import SEND, START
 from seeme_mock.core.clock import ManualClock
 from seeme_mock.core.records import Attempt
 from seeme_mock.server.runtime import Runtime
 from seeme_mock.server.sender import KeepAliveSender, Outcome, outcome_of
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
-KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
-START = 1_700_000_000.0
 
 
 class RawReceiver:
@@ -80,6 +79,17 @@ def receiver() -> Iterator[Receivers]:
     yield make
     for one in made:
         one.close()
+
+
+async def until(condition: Callable[[], object]) -> None:
+    """Poll ``condition`` for at most 5 s (a socket served by another thread has no event
+    to wait on)."""
+
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), 5)
 
 
 def send_all(urls: list[str], timeout: float = 5.0) -> list[Outcome]:
@@ -248,8 +258,7 @@ def test_closing_ends_what_is_under_way(receiver: Receivers) -> None:
     async def run() -> list[Outcome]:
         sender = KeepAliveSender(per_receiver=1, timeout=30)
         pending = [asyncio.ensure_future(outcome_of(sender, f"{silent.url}/{n}")) for n in (1, 2)]
-        while not silent.requests:
-            await asyncio.sleep(0.01)
+        await until(lambda: silent.requests)
         await sender.close()
         return list(await asyncio.wait_for(asyncio.gather(*pending), 5))
 
@@ -272,18 +281,13 @@ def test_an_advance_given_up_on_still_records_its_answer_and_raises_nothing(
         loop.set_exception_handler(lambda _, context: errors.append(context))
         runtime = Runtime(clock=ManualClock(START))
         runtime.start_sending()
-        runtime.gateway.handle(
-            {"key": KEY, "number": "36301234567", "message": "Hi", "callback": "6",
-             "callbackurl": f"{slow.url}/dlr"}
-        )  # fmt: skip
+        runtime.gateway.handle({**SEND, "callback": "6", "callbackurl": f"{slow.url}/dlr"})
         advancing = asyncio.ensure_future(runtime.advance(60))
-        while not slow.requests:
-            await asyncio.sleep(0.01)
+        await until(lambda: slow.requests)
         advancing.cancel()
         gate.set()
         callback = runtime.gateway.messages[0].callbacks[0]
-        while not callback.attempts:
-            await asyncio.sleep(0.01)
+        await until(lambda: callback.attempts)
         await runtime.stop()
         return errors, callback.attempts
 
