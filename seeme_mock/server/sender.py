@@ -427,6 +427,10 @@ class _Connection(asyncio.Protocol):
             self._keep = False  # a second answer to one request: out of step
         self._complete = True
 
+    def eof_received(self) -> bool | None:
+        self.usable = False  # the receiver closed its end; the transport closes itself
+        return None
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.usable = False
         exchange, self._exchange = self._exchange, None
