@@ -250,9 +250,10 @@ class _Pool:
                 self._connections.add(connection)
                 connection.begin(exchange)
 
-    def answered(self, connection: _Connection, exchange: _Exchange, outcome: Outcome) -> None:
-        """From ``connection``: its exchange ended. The connection goes back first, so
-        the request ``done`` may start at once can go out on it."""
+    def finished(self, connection: _Connection, exchange: _Exchange, outcome: Outcome) -> None:
+        """From ``connection``: its exchange ended with ``outcome`` (an answer, or a
+        timeout). The connection goes back first, so that a request ``done`` starts at
+        once can go out on it."""
         self._release(connection)
         self._end(exchange, outcome)
 
@@ -390,7 +391,7 @@ class _Connection(asyncio.Protocol):
             return
         self._exchange = None
         self.close()
-        self._pool.answered(self, exchange, self._pool.timed_out)
+        self._pool.finished(self, exchange, self._pool.timed_out)
 
     def data_received(self, data: bytes) -> None:
         exchange = self._exchange
@@ -407,14 +408,14 @@ class _Connection(asyncio.Protocol):
             self._answered += 1
             self.usable = self._keep and not self._transport.is_closing()  # type: ignore[union-attr]
             self._exchange = None
-            self._pool.answered(self, exchange, _status_outcome(self._status))
+            self._pool.finished(self, exchange, _status_outcome(self._status))
         elif self._read > KeepAliveSender.MAX_ANSWER:  # rather than read a huge answer
             if self._status is None:
                 self._give_up("an answer's head over 64 KiB")
             else:
                 self._exchange = None
                 self.close()
-                self._pool.answered(self, exchange, _status_outcome(self._status))
+                self._pool.finished(self, exchange, _status_outcome(self._status))
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
@@ -437,7 +438,7 @@ class _Connection(asyncio.Protocol):
         if exchange is None:
             return
         if self._status is not None:  # an answer read until the connection closed
-            self._pool.answered(self, exchange, _status_outcome(self._status))
+            self._pool.finished(self, exchange, _status_outcome(self._status))
         else:
             why = f"connection closed without an answer{f': {exc}' if exc else ''}"
             stale = not self._read and self._reused
