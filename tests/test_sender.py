@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SEND, START
+from conftest import SEND, START, wait_for
 from seeme_mock.core.clock import ManualClock
 from seeme_mock.core.records import Attempt
 from seeme_mock.server.runtime import Runtime
@@ -81,15 +81,9 @@ def receiver() -> Iterator[Receivers]:
         one.close()
 
 
-async def until(condition: Callable[[], object]) -> None:
-    """Poll ``condition`` for at most 5 s (a socket served by another thread has no event
-    to wait on)."""
-
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), 5)
+async def until(what: str, probe: Callable[[], object]) -> None:
+    """conftest's wait_for, off the loop, which meanwhile goes on serving."""
+    await asyncio.to_thread(wait_for, what, probe)
 
 
 def send_all(urls: list[str], timeout: float = 5.0) -> list[Outcome]:
@@ -258,7 +252,7 @@ def test_closing_ends_what_is_under_way(receiver: Receivers) -> None:
     async def run() -> list[Outcome]:
         sender = KeepAliveSender(per_receiver=1, timeout=30)
         pending = [asyncio.ensure_future(outcome_of(sender, f"{silent.url}/{n}")) for n in (1, 2)]
-        await until(lambda: silent.requests)
+        await until("the first request", lambda: silent.requests)
         await sender.close()
         return list(await asyncio.wait_for(asyncio.gather(*pending), 5))
 
@@ -283,11 +277,11 @@ def test_an_advance_given_up_on_still_records_its_answer_and_raises_nothing(
         runtime.start_sending()
         runtime.gateway.handle({**SEND, "callback": "6", "callbackurl": f"{slow.url}/dlr"})
         advancing = asyncio.ensure_future(runtime.advance(60))
-        await until(lambda: slow.requests)
+        await until("the callback", lambda: slow.requests)
         advancing.cancel()
         gate.set()
         callback = runtime.gateway.messages[0].callbacks[0]
-        await until(lambda: callback.attempts)
+        await until("its attempt recorded", lambda: callback.attempts)
         await runtime.stop()
         return errors, callback.attempts
 
