@@ -26,6 +26,7 @@ from ..core.errors import ClockError, UsageError
 from ..core.gateway import Dispatch, Gateway
 from ..core.records import Attempt, Callback, Forward
 from ..core.waits import all_delivered, settled
+from .pacing import Pace
 from .sender import CallbackSender, Outcome, origin
 
 __all__ = ["LANE_BACKLOG", "Dispatcher"]
@@ -58,6 +59,8 @@ class Dispatcher:
         self._max_backlog = max_backlog
         self._on_error = on_error
         self._lanes: dict[str, _Lane] = {}
+        self._paces: dict[str, Pace] = {}
+        """How fast sends to each receiver are taken, kept when its lane empties."""
         self._answering: dict[str, bool] = {}
         """Whether each receiver answered its last attempt, kept when its lane empties."""
         self._queued = 0
@@ -77,15 +80,26 @@ class Dispatcher:
 
     async def room_for(self, url: str | None) -> None:
         """Wait while the lane of the receiver at ``url`` has more than LANE_BACKLOG due
-        callbacks waiting: a send whose callbacks would only queue is answered later, so
-        callbacks stay on time under any load (back-pressure). Sends to other receivers,
-        and sends that ask for no callback, do not wait."""
+        callbacks waiting, then for the send's turn at the receiver's pace: a send whose
+        callbacks would only queue, or go out late, is answered later, so callbacks stay
+        on time under any load (back-pressure). Sends to other receivers, and sends that
+        ask for no callback, do not wait."""
         while (lane := self._full_lane(url)) is not None:
             await lane.room.wait()
+        if turn := self._turn(url):
+            await asyncio.sleep(turn)
 
-    def has_room(self, url: str | None) -> bool:
-        """Whether a send with callbacks to ``url`` may be answered now (see room_for)."""
-        return self._full_lane(url) is None
+    def admission(self, url: str | None) -> float | None:
+        """Take a send with callbacks to ``url``: the seconds until its turn at the
+        receiver's pace (0: at once), or None while the receiver's lane is full (wait
+        with room_for; nothing was taken)."""
+        return None if self._full_lane(url) is not None else self._turn(url)
+
+    def _turn(self, url: str | None) -> float:
+        if not url or self._closing:
+            return 0.0
+        pace = self._paces.get(_receiver(url))
+        return 0.0 if pace is None else pace.admit(self.gateway.clock.now())
 
     def _full_lane(self, url: str | None) -> _Lane | None:
         lane = self._lanes.get(_receiver(url)) if url else None
@@ -180,6 +194,7 @@ class Dispatcher:
             lane.waiting.clear()
             lane.room.set()
         self._lanes.clear()
+        self._paces.clear()
         self._queued = 0
 
     def _enqueue(self, dispatch: Dispatch) -> None:
@@ -210,7 +225,13 @@ class Dispatcher:
     def _attempt(
         self, dispatch: Dispatch, lane: _Lane | None, answered: asyncio.Future[None] | None = None
     ) -> None:
-        attempt = _Attempt(dispatch, self.gateway.clock.now(), lane, answered)
+        now = self.gateway.clock.now()
+        if lane is not None and lane.answering and not dispatch.delivery.attempts:
+            pace = self._paces.get(lane.key)
+            if pace is None:
+                pace = self._paces[lane.key] = Pace()
+            pace.observe(now - dispatch.delivery.due, now)
+        attempt = _Attempt(dispatch, now, lane, answered)
         self._on_wire.add(attempt)
         self._idle.clear()
         self.sender.start(dispatch.url, dispatch.headers, partial(self._finished, attempt))

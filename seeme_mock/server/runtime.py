@@ -63,9 +63,10 @@ class Runtime:
         """Back-pressure: wait while callbacks to ``url``'s receiver pile up."""
         await self._dispatcher.room_for(url)
 
-    def has_room(self, url: str | None) -> bool:
-        """Whether a send with callbacks to ``url`` may be answered without waiting."""
-        return self._dispatcher.has_room(url)
+    def admission(self, url: str | None) -> float | None:
+        """Take a send with callbacks to ``url``: seconds until its turn (0: now), or None
+        while callbacks to its receiver pile up (then wait with room_for)."""
+        return self._dispatcher.admission(url)
 
     async def written(self) -> None:
         """Return once what changed so far is in the journal (at once without one)."""

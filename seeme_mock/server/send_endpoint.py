@@ -54,19 +54,51 @@ class SendEndpoint:
     def answer_at_once(self, params: Mapping[str, str], client_ip: str) -> Rendered | Later:
         """The answer, when nothing is to be waited for (the usual case without a journal);
         else when it may be given."""
-        runtime = self._runtime
-        if not runtime.has_room(self._callback_url(params)):
+        turn = self._runtime.admission(self._callback_url(params))
+        if turn is None:
             return Later(asyncio.create_task(self._answer_with_room(params, client_ip)))
-        reply, fmt, delay = self._take(params, client_ip)
-        if delay:
-            return Later(asyncio.create_task(self._finish(params, reply, fmt, delay)))
-        rendered = self._answered(params, reply, fmt)
-        written = runtime.when_written()  # an accepted send survives a kill -9 once answered
-        return rendered if written is None else Later(written, rendered)
+        if turn:
+            ready = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(turn, self._answer_into, ready, params, client_ip)
+            return Later(ready)
+        return self._answer_taken(params, client_ip)
 
     async def answer(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         answer = self.answer_at_once(params, client_ip)
         return answer if isinstance(answer, tuple) else await answer.wait()
+
+    def _answer_taken(self, params: Mapping[str, str], client_ip: str) -> Rendered | Later:
+        """Once the send's turn came."""
+        reply, fmt, delay = self._take(params, client_ip)
+        if delay:
+            return Later(asyncio.create_task(self._finish(params, reply, fmt, delay)))
+        rendered = self._answered(params, reply, fmt)
+        written = self._runtime.when_written()  # an accepted send survives a kill -9 once answered
+        return rendered if written is None else Later(written, rendered)
+
+    def _answer_into(
+        self, ready: asyncio.Future[Rendered], params: Mapping[str, str], client_ip: str
+    ) -> None:
+        """A paced send's turn came (a loop timer, no task: most sends at full load wait
+        for theirs): its answer goes to ``ready``, unless the client left meanwhile."""
+        if ready.done():
+            return
+        answer = self._answer_taken(params, client_ip)
+        if isinstance(answer, tuple):
+            ready.set_result(answer)
+            return
+
+        def settle(_: object) -> None:
+            if ready.done():
+                return
+            try:
+                ready.set_result(answer.result())
+            except asyncio.CancelledError:
+                ready.cancel()
+            except Exception as exc:
+                ready.set_exception(exc)
+
+        answer.ready.add_done_callback(settle)
 
     async def _answer_with_room(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         """After back-pressure: callbacks to the send's receiver pile up."""

@@ -1,0 +1,84 @@
+"""Sends to one receiver admitted at a steady rate while its callbacks run late.
+
+The lane's backlog (:data:`.dispatcher.LANE_BACKLOG`) holds sends once callbacks pile up,
+but a callback falls due 0.1-0.3 s (the scenario's delays) after its send: by the time the
+backlog fills, the sends that made it were all answered, and while they are held nothing
+new is taken, so the next wave comes in a rush. Under a load that saturates the server
+that see-saw made every other tenth of a second late by 30-50 ms (bench/RESULTS.md, the
+sixth pass). Here, once callbacks start going out late, sends are taken at a steady rate
+instead: cut when they run late (once per HOLD, the feedback's delay), grown while they
+are on time, and given up when demand falls far below it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Pace"]
+
+WINDOW = 0.02
+"""Seconds over which lateness and sends taken are counted."""
+LATE = 0.006
+"""A first attempt put on the wire this long after it fell due is late."""
+CUT = 0.85
+"""The rate is multiplied by this when callbacks run late..."""
+HOLD = 0.3
+"""...at most once in this many seconds: a cut shows in the callbacks only once the sends
+it slowed fall due."""
+GROW = 1.01
+"""The rate is multiplied by this after each window on time."""
+FLOOR = 50.0
+"""Sends a second, at least: a receiver that slow is held by its lane's backlog."""
+BURST = 0.005
+"""Seconds' worth of sends taken at once after a pause."""
+FORGET = 1.0
+"""Seconds without a callback after which the pace starts over, unpaced."""
+
+
+class Pace:
+    """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
+
+    __slots__ = ("_cut_at", "_late", "_next_at", "_taken", "_window_end", "demand", "rate")
+
+    def __init__(self) -> None:
+        self._start_over()
+
+    def _start_over(self) -> None:
+        self.rate: float | None = None
+        self.demand: float | None = None
+        """Sends taken a second, averaged over about ten windows."""
+        self._next_at = 0.0
+        self._taken = 0
+        self._late = 0.0
+        self._window_end: float | None = None
+        self._cut_at = float("-inf")
+
+    def admit(self, now: float) -> float:
+        """Take one send: the seconds it waits for its turn (0: at once)."""
+        if self._window_end is not None and now - self._window_end > FORGET:
+            self._start_over()  # idle: whatever was learnt is stale
+        self._taken += 1
+        if self.rate is None:
+            return 0.0
+        turn = max(self._next_at, now - BURST)
+        self._next_at = turn + 1 / self.rate
+        return max(0.0, turn - now)
+
+    def observe(self, late: float, now: float) -> None:
+        """A first attempt went on the wire ``late`` seconds after it fell due."""
+        self._late = max(self._late, late)
+        if self._window_end is None:
+            self._window_end = now + WINDOW
+            return
+        if now < self._window_end:
+            return
+        taken = self._taken / (now - self._window_end + WINDOW)
+        self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
+        if self._late > LATE:
+            if now - self._cut_at >= HOLD:  # below what was taken, not what was allowed
+                self.rate = max(FLOOR, min(self.rate or self.demand, self.demand) * CUT)
+                self._cut_at = now
+        elif self.rate is not None and now - self._cut_at >= HOLD:
+            if self.rate > 4 * self.demand + 100:
+                self.rate = None  # demand fell far below it: nothing to pace
+            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
+                self.rate *= GROW
+        self._taken, self._late, self._window_end = 0, 0.0, now + WINDOW
