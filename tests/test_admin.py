@@ -59,7 +59,7 @@ def test_health(admin: Admin) -> None:
     assert body == {
         "status": "ok", "clock": "manual", "now": "2013-09-01T09:12:29.000+02:00",
         "messages": 0, "pending_callbacks": 0, "dropped_messages": 0, "rejections": 0,
-        "dropped_rejections": 0,
+        "dropped_rejections": 0, "paced": {},
     }  # fmt: skip
 
 

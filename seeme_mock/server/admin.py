@@ -144,6 +144,7 @@ def add_admin_routes(app: web.Application, runtime: Runtime) -> None:
                 "dropped_messages": gw.dropped,
                 "rejections": len(gw.rejections),
                 "dropped_rejections": gw.dropped_rejections,
+                "paced": {key: round(rate) for key, rate in runtime.paced().items()},
             }
         )
 

@@ -95,6 +95,10 @@ class Dispatcher:
         with room_for; nothing was taken)."""
         return None if self._full_lane(url) is not None else self._turn(url)
 
+    def paced(self) -> dict[str, float]:
+        """The receivers whose sends are taken at a steady rate now, and that rate."""
+        return {key: pace.rate for key, pace in self._paces.items() if pace.rate is not None}
+
     def _turn(self, url: str | None) -> float:
         if not url or self._closing:
             return 0.0
@@ -227,14 +231,27 @@ class Dispatcher:
     ) -> None:
         now = self.gateway.clock.now()
         if lane is not None and lane.answering and not dispatch.delivery.attempts:
-            pace = self._paces.get(lane.key)
-            if pace is None:
-                pace = self._paces[lane.key] = Pace()
-            pace.observe(now - dispatch.delivery.due, now)
+            self._observe(lane.key, now - dispatch.delivery.due, now)
         attempt = _Attempt(dispatch, now, lane, answered)
         self._on_wire.add(attempt)
         self._idle.clear()
         self.sender.start(dispatch.url, dispatch.headers, partial(self._finished, attempt))
+
+    def _observe(self, key: str, late: float, now: float) -> None:
+        """A first attempt to a receiver that answers went out ``late``: its pace learns."""
+        pace = self._paces.get(key)
+        if pace is None:
+            pace = self._paces[key] = Pace()
+        was = pace.rate
+        pace.observe(late, now)
+        if (was is None) != (pace.rate is None):
+            if pace.rate is not None:
+                log.warning(
+                    "callbacks to %s go out late: sends naming it are now taken at %.0f a "
+                    "second (back-pressure)", key, pace.rate,
+                )  # fmt: skip
+            else:
+                log.info("callbacks to %s are on time again: sends to it are not paced", key)
 
     def _finished(self, attempt: _Attempt, outcome: Outcome) -> None:
         """An attempt's outcome: recorded, then its lane's next callback goes out."""

@@ -59,6 +59,14 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "integer",
                 "description": "refused sends forgotten to stay under --max-rejections",
             },
+            "paced": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": (
+                    "receivers (scheme://host:port) whose callbacks ran late, and the sends "
+                    "a second naming them that are taken now (back-pressure)"
+                ),
+            },
         }
     ),
     "Attempt": _object(

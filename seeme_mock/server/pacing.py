@@ -17,7 +17,10 @@ __all__ = ["Pace"]
 WINDOW = 0.02
 """Seconds over which lateness and sends taken are counted."""
 LATE = 0.006
-"""A first attempt put on the wire this long after it fell due is late."""
+"""A first attempt put on the wire this long after it fell due is late..."""
+LATE_SHARE = 0.02
+"""...and a window with more than this share of late ones calls for a cut. One stall of a
+few milliseconds is not a reason: cutting on any late callback halved the rate."""
 CUT = 0.85
 """The rate is multiplied by this when callbacks run late..."""
 HOLD = 0.3
@@ -36,7 +39,7 @@ FORGET = 1.0
 class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
-    __slots__ = ("_cut_at", "_late", "_next_at", "_taken", "_window_end", "demand", "rate")
+    __slots__ = ("_cut_at", "_late", "_next_at", "_seen", "_taken", "_window_end", "demand", "rate")
 
     def __init__(self) -> None:
         self._start_over()
@@ -47,7 +50,8 @@ class Pace:
         """Sends taken a second, averaged over about ten windows."""
         self._next_at = 0.0
         self._taken = 0
-        self._late = 0.0
+        self._seen = 0
+        self._late = 0
         self._window_end: float | None = None
         self._cut_at = float("-inf")
 
@@ -64,7 +68,9 @@ class Pace:
 
     def observe(self, late: float, now: float) -> None:
         """A first attempt went on the wire ``late`` seconds after it fell due."""
-        self._late = max(self._late, late)
+        self._seen += 1
+        if late > LATE:
+            self._late += 1
         if self._window_end is None:
             self._window_end = now + WINDOW
             return
@@ -72,7 +78,7 @@ class Pace:
             return
         taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
-        if self._late > LATE:
+        if self._late > LATE_SHARE * self._seen:
             if now - self._cut_at >= HOLD:  # below what was taken, not what was allowed
                 self.rate = max(FLOOR, min(self.rate or self.demand, self.demand) * CUT)
                 self._cut_at = now
@@ -81,4 +87,4 @@ class Pace:
                 self.rate = None  # demand fell far below it: nothing to pace
             elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
                 self.rate *= GROW
-        self._taken, self._late, self._window_end = 0, 0.0, now + WINDOW
+        self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW

@@ -68,6 +68,11 @@ class Runtime:
         while callbacks to its receiver pile up (then wait with room_for)."""
         return self._dispatcher.admission(url)
 
+    def paced(self) -> dict[str, float]:
+        """Receivers (scheme://host:port) whose sends are taken at a steady rate because
+        their callbacks ran late, and that rate in sends a second."""
+        return self._dispatcher.paced()
+
     async def written(self) -> None:
         """Return once what changed so far is in the journal (at once without one)."""
         if self.journal is not None:

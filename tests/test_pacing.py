@@ -1,0 +1,144 @@
+"""Pacing: once a receiver's callbacks go out late, sends naming it are taken at a steady
+rate (server/pacing.py); the rule on its own with given times, then over real sockets."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from conftest import Serve, send, wait_for
+from seeme_mock import GatewayConfig, Step
+from seeme_mock.server.pacing import BURST, CUT, FLOOR, FORGET, GROW, HOLD, LATE, WINDOW, Pace
+
+
+def window(pace: Pace, start: float, sends: int = 20, late: int = 0, seen: int = 100) -> float:
+    """One WINDOW from ``start``: ``sends`` taken, ``seen`` first attempts of which ``late``
+    were late, then the window closed; returns its end."""
+    for n in range(sends):
+        pace.admit(start + n * WINDOW / sends)
+    for n in range(seen):
+        pace.observe(2 * LATE if n < late else 0.0, start + n * WINDOW / seen)
+    end = start + WINDOW
+    pace.observe(0.0, end)
+    return end
+
+
+def paced_at_850() -> tuple[Pace, float]:
+    """Ten windows on time at 1,000 sends a second, then one late: paced at 850."""
+    pace, t = Pace(), 100.0
+    for _ in range(10):
+        t = window(pace, t)
+    assert pace.rate is None  # on time: nothing to pace
+    t = window(pace, t, late=100)
+    assert pace.rate == pytest.approx(1000 * CUT)
+    return pace, t
+
+
+def test_a_late_window_paces_the_sends_below_what_was_taken() -> None:
+    pace, t = paced_at_850()
+    waits = [pace.admit(t) for _ in range(12)]
+    at_once = int(BURST * 1000 * CUT) + 1  # BURST's worth goes at once after a pause
+    assert waits[:at_once] == [0.0] * at_once and waits[at_once] > 0
+    steps = [b - a for a, b in itertools.pairwise(waits[at_once:])]
+    assert steps == pytest.approx([1 / (1000 * CUT)] * len(steps))
+
+
+def test_a_few_late_callbacks_are_no_reason() -> None:
+    pace, t = Pace(), 100.0
+    for _ in range(10):
+        t = window(pace, t, late=1)  # 1 in 100: a stall of a few ms, not an overload
+    assert pace.rate is None
+    window(pace, t, late=3)
+    assert pace.rate is not None
+
+
+def test_one_cut_per_hold_then_growth_while_on_time() -> None:
+    pace, t = paced_at_850()
+    cut_at = t
+    t = window(pace, t, late=100)
+    assert pace.rate == pytest.approx(850), "cut again before the first cut could show"
+    while t + WINDOW - cut_at < HOLD:
+        t = window(pace, t)
+        assert pace.rate == pytest.approx(850), "grown before the cut could show"
+    t = window(pace, t, late=100)
+    rate, cut_at = 850 * CUT, t  # the rate, not the 1,000 taken: the lower of the two
+    assert pace.rate == pytest.approx(rate)
+    while t + WINDOW - cut_at < HOLD:
+        t = window(pace, t)
+    t = window(pace, t)
+    assert pace.rate == pytest.approx(rate * GROW)
+
+
+def test_demand_far_below_the_rate_ends_the_pacing() -> None:
+    pace, t = paced_at_850()
+    for _ in range(100):
+        t = window(pace, t, sends=1)
+        if pace.rate is None:
+            break
+    assert pace.rate is None
+    assert pace.admit(t) == pace.admit(t) == 0.0
+
+
+def test_the_rate_has_a_floor() -> None:
+    pace, t = Pace(), 100.0
+    t = window(pace, t, sends=0)
+    window(pace, t, sends=0, late=100)
+    assert pace.rate == FLOOR
+
+
+def test_after_an_idle_second_the_pace_starts_over() -> None:
+    pace, t = paced_at_850()
+    assert pace.admit(t + FORGET + 0.1) == 0.0
+    assert pace.rate is None and pace.demand is None
+
+
+def test_late_callbacks_pace_the_sends_naming_their_receiver(
+    serve: Serve, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver that answers in 15 ms on one connection: its callbacks, due at once,
+    go out ever later, so sends naming it get paced; a receiver that keeps up does not."""
+
+    def slowly(request: Request) -> Response:
+        time.sleep(0.015)
+        return Response("OK")
+
+    httpserver.expect_request("/slow").respond_with_handler(slowly)
+    httpserver.expect_request("/fast").respond_with_data("OK")
+    server = serve(GatewayConfig(progression=(Step(6, 0.0),)), manual=False, connections=1)
+    slow, fast = httpserver.url_for("/slow"), httpserver.url_for("/fast")
+    for n in range(40):
+        send(server.url, reference=f"s{n}", callback="6", callbackurl=slow)
+        send(server.url, reference=f"f{n}", callback="6", callbackurl=fast)
+    receiver = slow.removesuffix("/slow")
+
+    def paced() -> dict[str, int]:
+        health: dict[str, dict[str, int]] = httpx.get(server.url + "/__admin/health").json()
+        return health["paced"]
+
+    pace = wait_for("the slow receiver's sends to be paced", lambda: paced().get(receiver, 0))
+    assert pace >= FLOOR and list(paced()) == [receiver]
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(receiver in line and "sends naming it" in line for line in warned), warned
+
+    # Once its callbacks caught up (the lane's backlog holds no send back), 20 sends at once:
+    # BURST's worth taken at once, the others each at its turn, none lost.
+    wait_for("the callbacks to catch up", lambda: len(httpserver.log) == 80, timeout=30)
+    pace = paced()[receiver]  # not forgotten yet: that takes FORGET without a callback
+    started = time.monotonic()
+    with ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(
+            lambda n: send(server.url, reference=f"b{n}", callback="6", callbackurl=slow),
+            range(20),
+        ))  # fmt: skip
+    took = time.monotonic() - started
+    assert [r["result"] for r in replies] == ["OK"] * 20
+    fastest = pace * GROW**5  # it may grow a little meanwhile, never faster
+    assert took >= (20 - 1 - BURST * fastest) / fastest, (took, pace)
+    wait_for("the burst's callbacks", lambda: len(httpserver.log) == 100, timeout=30)
