@@ -19,8 +19,11 @@ WINDOW = 0.02
 LATE = 0.006
 """A first attempt put on the wire this long after it fell due is late..."""
 LATE_SHARE = 0.02
-"""...and a window with more than this share of late ones calls for a cut. One stall of a
-few milliseconds is not a reason: cutting on any late callback halved the rate."""
+"""...a window with more than this share of late ones is late..."""
+LATE_WINDOWS = 3
+"""...and so many late windows in a row call for a cut. A stall of a few milliseconds (a
+checkpoint of the journal) is no reason: cutting on any late callback halved the rate,
+with the journal more."""
 CUT = 0.85
 """The rate is multiplied by this when callbacks run late..."""
 HOLD = 0.3
@@ -39,7 +42,10 @@ FORGET = 1.0
 class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
-    __slots__ = ("_cut_at", "_late", "_next_at", "_seen", "_taken", "_window_end", "demand", "rate")
+    __slots__ = (
+        "_cut_at", "_late", "_late_windows", "_next_at", "_seen", "_taken", "_window_end",
+        "demand", "rate",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self._start_over()
@@ -52,6 +58,7 @@ class Pace:
         self._taken = 0
         self._seen = 0
         self._late = 0
+        self._late_windows = 0
         self._window_end: float | None = None
         self._cut_at = float("-inf")
 
@@ -78,8 +85,11 @@ class Pace:
             return
         taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
-        if self._late > LATE_SHARE * self._seen:
-            if now - self._cut_at >= HOLD:  # below what was taken, not what was allowed
+        late_window = self._late > LATE_SHARE * self._seen
+        self._late_windows = self._late_windows + 1 if late_window else 0
+        if late_window:
+            if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
+                # below what was taken, not what was allowed
                 self.rate = max(FLOOR, min(self.rate or self.demand, self.demand) * CUT)
                 self._cut_at = now
         elif self.rate is not None and now - self._cut_at >= HOLD:
