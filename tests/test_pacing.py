@@ -7,6 +7,7 @@ import itertools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from werkzeug import Request, Response
 from conftest import Serve, send, wait_for
 from seeme_mock import GatewayConfig, Step
 from seeme_mock.server import pacing
+from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.pacing import Pace
 
 
@@ -112,11 +114,17 @@ def test_after_an_idle_second_the_pace_starts_over() -> None:
     assert pace.rate is None and pace.demand is None
 
 
+@pytest.mark.parametrize("journaled", [False, True], ids=["memory", "journal"])
 def test_late_callbacks_pace_the_sends_naming_their_receiver(
-    serve: Serve, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+    serve: Serve,
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    journaled: bool,
 ) -> None:
     """A receiver that answers in 15 ms on one connection: its callbacks, due at once,
-    go out ever later, so sends naming it get paced; a receiver that keeps up does not."""
+    go out ever later, so sends naming it get paced; a receiver that keeps up does not.
+    With a journal, a paced send is answered once its turn came and it was committed."""
 
     def slowly(request: Request) -> Response:
         time.sleep(0.015)
@@ -124,7 +132,9 @@ def test_late_callbacks_pace_the_sends_naming_their_receiver(
 
     httpserver.expect_request("/slow").respond_with_handler(slowly)
     httpserver.expect_request("/fast").respond_with_data("OK")
-    server = serve(GatewayConfig(progression=(Step(6, 0.0),)), manual=False, connections=1)
+    journal = SqliteJournal(tmp_path / "j.db") if journaled else None
+    config = GatewayConfig(progression=(Step(6, 0.0),))
+    server = serve(config, manual=False, connections=1, journal=journal)
     slow, fast = httpserver.url_for("/slow"), httpserver.url_for("/fast")
     for n in range(40):
         send(server.url, reference=f"s{n}", callback="6", callbackurl=slow)

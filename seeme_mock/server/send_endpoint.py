@@ -22,7 +22,8 @@ log = logging.getLogger("seeme_mock")
 class Later:
     """An answer to give once ``ready`` is done: ``rendered`` (the send was taken, the
     journal is still to commit it), or, when it is None, what ``ready`` itself gives (a
-    task that waits first: back-pressure, a scenario's delay)."""
+    task that waits first: back-pressure, a scenario's delay; or a future a loop timer
+    settles at a paced send's turn)."""
 
     __slots__ = ("ready", "rendered")
 
@@ -58,8 +59,9 @@ class SendEndpoint:
         if turn is None:
             return Later(asyncio.create_task(self._answer_with_room(params, client_ip)))
         if turn:
-            ready = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_later(turn, self._answer_into, ready, params, client_ip)
+            loop = asyncio.get_running_loop()
+            ready = loop.create_future()
+            loop.call_later(turn, self._answer_into, ready, params, client_ip)
             return Later(ready)
         return self._answer_taken(params, client_ip)
 
