@@ -108,10 +108,15 @@ def test_the_rate_has_a_floor() -> None:
     assert pace.rate == pacing.FLOOR
 
 
-def test_after_an_idle_second_the_pace_starts_over() -> None:
+def test_after_an_idle_second_the_pace_starts_over_from_its_last_rate() -> None:
     pace, t = paced_at_850()
-    assert pace.admit(t + pacing.FORGET + 0.1) == 0.0
+    t += pacing.FORGET + 0.1
+    assert pace.admit(t) == 0.0
     assert pace.rate is None and pace.demand is None
+    for _ in range(10):  # a new run comes in a rush, at twice what was taken before
+        t = window(pace, t, sends=40)
+    t = late_windows(pace, t, sends=40)
+    assert pace.rate == pytest.approx(850 * pacing.CUT)  # not 2,000 * CUT
 
 
 @pytest.mark.parametrize("journaled", [False, True], ids=["memory", "journal"])

@@ -36,18 +36,22 @@ FLOOR = 50.0
 BURST = 0.005
 """Seconds' worth of sends taken at once after a pause."""
 FORGET = 1.0
-"""Seconds without a callback after which the pace starts over, unpaced."""
+"""Seconds without a callback after which the pace starts over, unpaced (its last rate is
+kept as the most a new pacing starts at)."""
 
 
 class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cut_at", "_late", "_late_windows", "_next_at", "_seen", "_taken", "_window_end",
-        "demand", "rate",
+        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
     def __init__(self) -> None:
+        self._resume: float | None = None
+        """The last rate: where a new pacing starts if what is taken now is more (a run
+        that starts after a rest comes in a rush, far over what the server can follow)."""
         self._start_over()
 
     def _start_over(self) -> None:
@@ -65,7 +69,8 @@ class Pace:
     def admit(self, now: float) -> float:
         """Take one send: the seconds it waits for its turn (0: at once)."""
         if self._window_end is not None and now - self._window_end > FORGET:
-            self._start_over()  # idle: whatever was learnt is stale
+            self._resume = self.rate or self._resume
+            self._start_over()  # idle: what was learnt of the demand is stale
         self._taken += 1
         if self.rate is None:
             return 0.0
@@ -89,12 +94,13 @@ class Pace:
         self._late_windows = self._late_windows + 1 if late_window else 0
         if late_window:
             if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
-                # below what was taken, not what was allowed
-                self.rate = max(FLOOR, min(self.rate or self.demand, self.demand) * CUT)
+                # the lowest of the rate (or the last one) and what was taken
+                base = self.rate or self._resume or self.demand
+                self.rate = max(FLOOR, min(base, self.demand) * CUT)
                 self._cut_at = now
         elif self.rate is not None and now - self._cut_at >= HOLD:
             if self.rate > 4 * self.demand + 100:
-                self.rate = None  # demand fell far below it: nothing to pace
+                self._resume, self.rate = self.rate, None  # demand fell far below it
             elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
                 self.rate *= GROW
         self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
