@@ -19,7 +19,11 @@ WINDOW = 0.02
 LATE = 0.006
 """A first attempt put on the wire this long after it fell due is late..."""
 LATE_SHARE = 0.02
-"""...a window with more than this share of late ones is late..."""
+"""...a window with more than this share of late ones is late, if it had at least
+MIN_SEEN first attempts..."""
+MIN_SEEN = 5
+"""...(fewer, 250 callbacks a second, say nothing of load: one callback late by a switch
+of Python's GIL in a test process paced a receiver that kept up)..."""
 LATE_WINDOWS = 3
 """...and so many late windows in a row call for a cut. A stall of a few milliseconds (a
 checkpoint of the journal) is no reason: cutting on any late callback halved the rate,
@@ -90,7 +94,7 @@ class Pace:
             return
         taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
-        late_window = self._late > LATE_SHARE * self._seen
+        late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
         self._late_windows = self._late_windows + 1 if late_window else 0
         if late_window:
             if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
