@@ -84,29 +84,33 @@ class Dispatcher:
         callbacks would only queue, or go out late, is answered later, so callbacks stay
         on time under any load (back-pressure). Sends to other receivers, and sends that
         ask for no callback, do not wait."""
-        while (lane := self._full_lane(url)) is not None:
+        if not url:
+            return
+        key = _receiver(url)
+        while (lane := self._full_lane(key)) is not None:
             await lane.room.wait()
-        if turn := self._turn(url):
+        if turn := self._turn(key):
             await asyncio.sleep(turn)
 
     def admission(self, url: str | None) -> float | None:
         """Take a send with callbacks to ``url``: the seconds until its turn at the
         receiver's pace (0: at once), or None while the receiver's lane is full (wait
         with room_for; nothing was taken)."""
-        return None if self._full_lane(url) is not None else self._turn(url)
+        if not url:
+            return 0.0
+        key = _receiver(url)  # once a send: the lane and the pace share it
+        return None if self._full_lane(key) is not None else self._turn(key)
 
     def paced(self) -> dict[str, float]:
         """The receivers whose sends are taken at a steady rate now, and that rate."""
         return {key: pace.rate for key, pace in self._paces.items() if pace.rate is not None}
 
-    def _turn(self, url: str | None) -> float:
-        if not url or self._closing:
-            return 0.0
-        pace = self._paces.get(_receiver(url))
+    def _turn(self, key: str) -> float:
+        pace = None if self._closing else self._paces.get(key)
         return 0.0 if pace is None else pace.admit(self.gateway.clock.now())
 
-    def _full_lane(self, url: str | None) -> _Lane | None:
-        lane = self._lanes.get(_receiver(url)) if url else None
+    def _full_lane(self, key: str) -> _Lane | None:
+        lane = self._lanes.get(key)
         if lane is None or lane.room.is_set() or self._closing:
             return None
         return lane
