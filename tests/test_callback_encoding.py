@@ -8,7 +8,12 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from seeme_mock.core.callback import CallbackParams, callback_url, encode_callback_query
+from seeme_mock.core.callback import (
+    PARAMETERS,
+    CallbackParams,
+    callback_url,
+    encode_callback_query,
+)
 from seeme_mock.core.operators import mccmnc_for
 from seeme_mock.core.status import LANGUAGES, status_text
 
@@ -52,6 +57,28 @@ def test_sender_and_mccmnc_take_their_documented_places() -> None:
         "mccmnc",
         "split",
     ]
+
+
+@pytest.mark.parametrize("encoding", ["iso-8859-2", "utf-8", "iso-8859-1"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sender": "Bolt Kft", "mccmnc": 21630},
+        {"reference": "a b&c=d/é", "sender": "Ő&Ű", "mccmnc": 0, "price": Decimal("0")},
+        {"reference": "", "number": "", "message": "", "sender": "x", "mccmnc": 1},
+    ],
+)
+def test_the_default_shape_is_every_set_parameter_in_the_example_order(
+    encoding: str, changes: dict[str, object]
+) -> None:
+    """The usual query is spelled out for speed: it must say what naming every parameter
+    that is set says, value for value."""
+    given = params(**changes)
+    every = encode_callback_query(given, encoding, include=PARAMETERS)
+    assert encode_callback_query(given, encoding) == every
+    bare = params(**{**changes, "sender": "", "mccmnc": None})
+    named = [name for name in PARAMETERS if name not in ("sender", "mccmnc")]
+    assert encode_callback_query(bare, encoding) == encode_callback_query(bare, encoding, named)
 
 
 @pytest.mark.parametrize(

@@ -67,27 +67,44 @@ def encode_callback_query(
 
     By default ``sender`` and ``mccmnc`` are left out when empty, as in the
     example; ``include`` names exactly which parameters to send instead."""
-    values = (
-        params.reference,
-        params.number,
-        params.sender,
-        str(params.code),
-        params.message,
-        format_money(params.price),
-        _stamp(params.timestamp),
-        "" if params.mccmnc is None else str(params.mccmnc),
-        str(params.split),
-    )
     forms = _FORMS.get(encoding)
     if forms is None:
         forms = _FORMS[encoding] = ShortValueCache(
             lambda value: quote_plus(_encode_text(value, encoding)), 1 << 16
         )
-    return "&".join([
-        f"{name}={forms[value]}"
-        for name, value in zip(PARAMETERS, values, strict=True)
-        if (value or name not in _OPTIONAL if include is None else name in include)
-    ])  # fmt: skip
+    if include is not None:
+        return "&".join([
+            f"{name}={forms[value]}"
+            for name, value in zip(PARAMETERS, _texts(params), strict=True)
+            if name in include
+        ])  # fmt: skip
+    # the example's shape, spelled out: three callbacks a send go this way, and a join over
+    # the nine parameters took three times as long
+    query = f"reference={forms[params.reference]}&number={forms[params.number]}"
+    if params.sender:
+        query += f"&sender={forms[params.sender]}"
+    query += (
+        f"&code={params.code}&message={forms[params.message]}&price={_money(params.price)}"
+        f"&timestamp={forms[_stamp(params.timestamp)]}"
+    )
+    if params.mccmnc is not None:
+        query += f"&mccmnc={params.mccmnc}"
+    return f"{query}&split={params.split}"
+
+
+def _texts(params: CallbackParams) -> tuple[str, ...]:
+    """Every parameter's value as text, in PARAMETERS' order ("" for no mccmnc)."""
+    return (
+        params.reference,
+        params.number,
+        params.sender,
+        str(params.code),
+        params.message,
+        _money(params.price),
+        _stamp(params.timestamp),
+        "" if params.mccmnc is None else str(params.mccmnc),
+        str(params.split),
+    )
 
 
 # A message's reference and number go out once per callback, status texts and prices over
@@ -102,7 +119,11 @@ def _stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
-_OPTIONAL = frozenset({"sender", "mccmnc"})
+@lru_cache(maxsize=256)
+def _money(price: Decimal) -> str:
+    """A price as SeeMe states it (a Decimal's formatting is a third of a plain report's
+    cost; a handful of prices recur)."""
+    return format_money(price)
 
 
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
