@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -16,6 +17,8 @@ from seeme_mock import GatewayConfig
 from seeme_mock.cli import main
 from seeme_mock.core.protocol import Format, Reply, render
 from seeme_mock.server.journal import SqliteJournal
+from seeme_mock.server.runtime import Runtime
+from seeme_mock.server.send_endpoint import SendEndpoint
 
 FORMATS = ["json", "xml", "string"]
 SEND = {"key": VALID_KEY, "number": "36301234567", "message": "Hello"}
@@ -285,3 +288,31 @@ def test_answers_are_rendered_once_but_never_mixed_up() -> None:
     for first, second in ((14, 14.0), (14.0, 14)):
         bodies = [render(Reply({"price": price}), Format.JSON)[0] for price in (first, second)]
         assert bodies == [f'{{"price":{first}}}'.encode(), f'{{"price":{second}}}'.encode()]
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["memory", "journal"])
+def test_sends_taken_in_one_turn_are_answered_together_at_its_end(
+    journal: bool, tmp_path: Path
+) -> None:
+    """Answers written together cost less than each written as its send is taken: a send
+    is taken at once (its message kept, its callbacks planned) and answered at the end of
+    the loop's turn, with the others taken in it (after the journal's commit, if any)."""
+
+    async def run() -> tuple[int, bool, bool, list[str]]:
+        runtime = Runtime(journal=SqliteJournal(tmp_path / "j.db") if journal else None)
+        endpoint = SendEndpoint(runtime)
+        taken = [
+            endpoint.take({**SEND, "format": "json", "reference": f"r{n}"}, "127.0.0.1")
+            for n in range(3)
+        ]
+        kept = len(runtime.gateway.messages)
+        shared = all(later.ready is taken[0].ready for later in taken)
+        answered_at_once = any(later.ready.done() for later in taken)
+        answers = [json.loads((await later.wait())[0])["result"] for later in taken]
+        await runtime.stop()
+        return kept, shared, answered_at_once, answers
+
+    kept, shared, answered_at_once, answers = asyncio.run(run())
+    assert kept == 3
+    assert shared and not answered_at_once
+    assert answers == ["OK", "OK", "OK"]

@@ -142,32 +142,24 @@ class FastPath(asyncio.Protocol):
             self._update_reading()  # a client that pipelines: stop reading until answered
 
     def _serve(self) -> None:
-        """Answer the plain sends waiting in the buffer, until one must be waited for or
-        the client stops reading its answers (so a hand-over to aiohttp never finds reading
-        paused: it knows nothing of our pause)."""
-        endpoint, buffer = self._endpoint, self._buffer
-        while buffer and not self._closing and not self._write_paused:
-            end = buffer.find(b"\r\n\r\n", 0, HEAD_LIMIT)
-            if end < 0:
-                if len(buffer) >= HEAD_LIMIT or not _may_become_plain(buffer):
-                    self._hand_over(buffer)  # aiohttp may say at once what is wrong
-                    return
-                break  # the rest of the head is still on its way
-            plain = _PLAIN.fullmatch(buffer, 0, end)
-            if plain is None or not _plain_headers(plain.group(2)):
-                self._hand_over(buffer)
-                return
-            query = plain.group(1) or b""
-            if len(query) > MAX_QUERY:
-                self._hand_over(buffer)
-                return
-            buffer = buffer[end + 4 :]
-            answer = endpoint.answer_at_once(parse_params(query.decode()), self._client_ip)
-            if not isinstance(answer, tuple):
-                self._wait_for(answer)
-                break
-            self._write(answer)
-        self._buffer = buffer
+        """Take the plain send at the head of the buffer; its answer, once written, takes
+        the next. Nothing is taken while the client does not read its answers (so a
+        hand-over to aiohttp never finds reading paused: it knows nothing of our pause)."""
+        buffer = self._buffer
+        if not buffer or self._closing or self._write_paused:
+            return
+        end = buffer.find(b"\r\n\r\n", 0, HEAD_LIMIT)
+        if end < 0:
+            if len(buffer) >= HEAD_LIMIT or not _may_become_plain(buffer):
+                self._hand_over(buffer)  # aiohttp may say at once what is wrong
+            return  # else the rest of the head is still on its way
+        plain = _PLAIN.fullmatch(buffer, 0, end)
+        query = b"" if plain is None else plain.group(1) or b""
+        if plain is None or not _plain_headers(plain.group(2)) or len(query) > MAX_QUERY:
+            self._hand_over(buffer)
+            return
+        self._buffer = buffer[end + 4 :]
+        self._wait_for(self._endpoint.take(parse_params(query.decode()), self._client_ip))
 
     def _write(self, answer: Rendered) -> None:
         assert self._transport is not None

@@ -20,10 +20,10 @@ log = logging.getLogger("seeme_mock")
 
 
 class Later:
-    """An answer to give once ``ready`` is done: ``rendered`` (the send was taken, the
-    journal is still to commit it), or, when it is None, what ``ready`` itself gives (a
-    task that waits first: back-pressure, a scenario's delay; or a future a loop timer
-    settles at a paced send's turn)."""
+    """An answer to give once ``ready`` is done: ``rendered`` (the send was taken; it is
+    answered at the end of the loop's turn, once the journal committed it), or, when it is
+    None, what ``ready`` itself gives (a task that waits first: back-pressure, a scenario's
+    delay; or a future a loop timer settles at a paced send's turn)."""
 
     __slots__ = ("ready", "rendered")
 
@@ -39,11 +39,12 @@ class Later:
     async def wait(self) -> Rendered:
         if self.rendered is None:
             return cast(Rendered, await self.ready)
-        await asyncio.shield(self.ready)  # one commit's, shared: a cancelled send must not end it
+        await asyncio.shield(self.ready)  # the turn's, shared: a cancelled send must not end it
         return self.rendered
 
     def cancel(self) -> None:
-        """The client is gone: stop the task that would answer it (never a shared commit)."""
+        """The client is gone: stop the task that would answer it (never the shared end of
+        a turn)."""
         if self.rendered is None:
             self.ready.cancel()
 
@@ -52,9 +53,9 @@ class SendEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-    def answer_at_once(self, params: Mapping[str, str], client_ip: str) -> Rendered | Later:
-        """The answer, when nothing is to be waited for (the usual case without a journal);
-        else when it may be given."""
+    def take(self, params: Mapping[str, str], client_ip: str) -> Later:
+        """Take a send; its answer, once it may be given (at the end of this turn of the
+        loop at the soonest, with the other sends taken in it)."""
         turn = self._runtime.admission(self._callback_url(params))
         if turn is None:
             return Later(asyncio.create_task(self._answer_with_room(params, client_ip)))
@@ -66,17 +67,14 @@ class SendEndpoint:
         return self._answer_taken(params, client_ip)
 
     async def answer(self, params: Mapping[str, str], client_ip: str) -> Rendered:
-        answer = self.answer_at_once(params, client_ip)
-        return answer if isinstance(answer, tuple) else await answer.wait()
+        return await self.take(params, client_ip).wait()
 
-    def _answer_taken(self, params: Mapping[str, str], client_ip: str) -> Rendered | Later:
+    def _answer_taken(self, params: Mapping[str, str], client_ip: str) -> Later:
         """Once the send's turn came."""
-        reply, fmt, delay = self._take(params, client_ip)
+        reply, fmt, delay = self._handle(params, client_ip)
         if delay:
             return Later(asyncio.create_task(self._finish(params, reply, fmt, delay)))
-        rendered = self._answered(params, reply, fmt)
-        written = self._runtime.when_written()  # an accepted send survives a kill -9 once answered
-        return rendered if written is None else Later(written, rendered)
+        return Later(self._runtime.when_answered(), self._answered(params, reply, fmt))
 
     def _answer_into(
         self, ready: asyncio.Future[Rendered], params: Mapping[str, str], client_ip: str
@@ -86,9 +84,6 @@ class SendEndpoint:
         if ready.done():
             return
         answer = self._answer_taken(params, client_ip)
-        if isinstance(answer, tuple):
-            ready.set_result(answer)
-            return
 
         def settle(_: object) -> None:
             if ready.done():
@@ -105,7 +100,7 @@ class SendEndpoint:
     async def _answer_with_room(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         """After back-pressure: callbacks to the send's receiver pile up."""
         await self._runtime.room_for(self._callback_url(params))
-        reply, fmt, delay = self._take(params, client_ip)
+        reply, fmt, delay = self._handle(params, client_ip)
         return await self._finish(params, reply, fmt, delay)
 
     async def _finish(
@@ -116,7 +111,7 @@ class SendEndpoint:
             await asyncio.sleep(delay)  # real seconds: it is the SUT's timeout under test
         return self._answered(params, reply, fmt)
 
-    def _take(self, params: Mapping[str, str], client_ip: str) -> tuple[Reply, Format, float]:
+    def _handle(self, params: Mapping[str, str], client_ip: str) -> tuple[Reply, Format, float]:
         """The gateway's answer: a bug of ours answers code 8, never a 500 for the SUT."""
         runtime = self._runtime
         try:
