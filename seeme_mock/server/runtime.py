@@ -84,8 +84,8 @@ class Runtime:
         """When a send taken now is answered: at the end of this turn of the loop, with
         every send taken in it, and once the journal committed what changed (a send
         survives a kill -9 once answered). Answers written together cost less than each
-        written as its send is taken, and under load callbacks keep to their times at a
-        higher rate (bench/RESULTS.md, the seventh pass)."""
+        written as its send is taken: under load the server holds more sends
+        (bench/RESULTS.md, the seventh pass)."""
         written = self.journal.when_written() if self.journal is not None else None
         if written is not None:
             return written
