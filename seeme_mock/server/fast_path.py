@@ -154,8 +154,11 @@ class FastPath(asyncio.Protocol):
                 self._hand_over(buffer)  # aiohttp may say at once what is wrong
             return  # else the rest of the head is still on its way
         plain = _PLAIN.fullmatch(buffer, 0, end)
-        query = b"" if plain is None else plain.group(1) or b""
-        if plain is None or not _plain_headers(plain.group(2)) or len(query) > MAX_QUERY:
+        if plain is None or not _plain_headers(plain.group(2)):
+            self._hand_over(buffer)
+            return
+        query = plain.group(1) or b""
+        if len(query) > MAX_QUERY:
             self._hand_over(buffer)
             return
         self._buffer = buffer[end + 4 :]
