@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import pickle
+import signal
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from seeme_mock.cli import main
 from seeme_mock.core.errors import ConfigError
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
+from seeme_mock.server.journal_writer import _frames
 
 
 def send_many(url: str, callbackurl: str, count: int) -> None:
@@ -345,3 +348,74 @@ def test_a_send_whose_client_left_does_not_end_the_others_wait_for_the_commit(
     assert asyncio.run(scenario()) == [True, True]
     assert [state["text"] for state in journal.load().messages] == ["a"]
     journal.close()
+
+
+def writer_of(server: ServeProcess) -> int:
+    """The pid of the server's journal writer process."""
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    [writer] = [c for c in children if b"journal_writer" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return int(writer)
+
+
+def references_in(path: Path) -> list[str]:
+    """What a restart on the journal at ``path`` would read (a connection of its own)."""
+    journal = SqliteJournal(path)
+    references = [state["reference"] for state in journal.load().messages]
+    journal.close()
+    return references
+
+
+def test_a_server_commits_in_its_writer_process_before_it_answers(
+    tmp_path: Path, serve_process: Callable[..., ServeProcess]
+) -> None:
+    path = tmp_path / "journal.db"
+    server = serve_process("--quiet", "--journal", str(path))
+    assert writer_of(server)
+    for n in range(3):
+        assert send(server.url, reference=f"r{n}")["result"] == "OK"
+        assert references_in(path)[-1] == f"r{n}"  # committed by the time it was answered
+    assert server.stop() == "seeme-mock stopped; 0 callbacks were still pending\n"
+
+
+def test_a_writer_process_that_dies_leaves_the_server_writing_the_journal_itself(
+    tmp_path: Path, serve_process: Callable[..., ServeProcess]
+) -> None:
+    path = tmp_path / "journal.db"
+    server = serve_process("--quiet", "--journal", str(path))
+    assert send(server.url, reference="before")["result"] == "OK"
+    os.kill(writer_of(server), signal.SIGKILL)
+    for n in range(3):  # the first finds the pipe closed, or the end-of-file came first
+        assert send(server.url, reference=f"after-{n}")["result"] == "OK"
+        assert references_in(path)[-1] == f"after-{n}"
+    out = server.stop()
+    assert "the journal's writer process stopped" in out
+    assert "the server writes the journal itself from now on" in out
+    assert references_in(path) == ["before", "after-0", "after-1", "after-2"]
+
+
+def test_ctrl_c_stops_the_server_before_its_writer_and_loses_nothing(
+    tmp_path: Path, serve_process: Callable[..., ServeProcess]
+) -> None:
+    """A terminal's Ctrl-C signals the whole process group: the writer must outlive the
+    server's last transaction, not die with the signal."""
+    path = tmp_path / "journal.db"
+    server = serve_process("--quiet", "--journal", str(path), "--delays", "0.1,0.2,0.3")
+    for n in range(20):
+        assert send(server.url, reference=f"r{n}")["result"] == "OK"
+    os.kill(writer_of(server), signal.SIGINT)
+    out = server.stop(signal.SIGINT)
+    assert out == "seeme-mock stopped; 0 callbacks were still pending\n"
+    assert references_in(path) == [f"r{n}" for n in range(20)]
+
+
+def test_transactions_are_read_whole_however_the_pipe_cuts_them() -> None:
+    sent = [[("INSERT", [(n, b"x" * n)])] for n in range(5)]
+    stream = b"".join(len(f).to_bytes(4, "little") + f for f in map(pickle.dumps, sent))
+    for cut in (1, 3, 7, 50, len(stream)):
+        got: list[object] = []
+        waiting = b""
+        for at in range(0, len(stream), cut):
+            frames, waiting = _frames(waiting + stream[at : at + cut])
+            got += map(pickle.loads, frames)
+        assert (got, waiting) == (sent, b"")

@@ -3,11 +3,11 @@ killed with SIGKILL and started again on the same file resumes every pending cal
 
 Changes are gathered for one turn of the event loop and written together in one
 transaction (group commit, in WAL mode: in the OS's hands, without an fsync per event); a
-message changed twice in that time is written once. A send is answered only once its
-message is written (:meth:`SqliteJournal.written`), so no accepted send is lost at a
-kill. A callback on the wire at the kill, or answered in the last turn before it, was not
-yet recorded as delivered, so it is sent again after the restart: delivery is at least
-once.
+message changed twice in that time is written once. A server has a child process run the
+transactions (:mod:`.journal_writer`). A send is answered only once its message is
+committed (:meth:`SqliteJournal.written`), so no accepted send is lost at a kill. A
+callback on the wire at the kill, or answered just before it, was not yet recorded as
+delivered, so it is sent again after the restart: delivery is at least once.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any, cast
 from ..core.errors import ConfigError
 from ..core.journal_state import inbound_state, message_state, rejection_state
 from ..core.records import Attempt, Callback, CallbackState, Inbound, Message, Rejected
+from .journal_writer import Statements, WriterProcess
 
 __all__ = ["Saved", "SqliteJournal"]
 
@@ -91,7 +92,8 @@ class SqliteJournal:
         """Changes wait to be written."""
         self._scheduled: asyncio.Handle | None = None
         self._written: asyncio.Future[None] | None = None
-        """Done once the next flush is committed; one for everyone who waits for it."""
+        """Done once the pending changes are committed; one for everyone who waits."""
+        self._writer: WriterProcess | None = None
 
     def _refused(self, exc: sqlite3.DatabaseError) -> ConfigError:
         return ConfigError(
@@ -192,48 +194,73 @@ class SqliteJournal:
         for table in ("messages", "rejections", "inbound", "attempts"):
             self._db.execute(f"DELETE FROM {table}")
 
+    def start_writer(self) -> None:
+        """Have a child process commit the changes from now on (on a running loop): the
+        server's own core is left to serving (bench/RESULTS.md, the eighth pass)."""
+        try:
+            self._writer = WriterProcess(self.path, self._writer_lost)
+        except OSError as exc:
+            log.warning("the journal's writer process could not start (%s): the server "
+                        "writes the journal itself", exc)  # fmt: skip
+
+    def _writer_lost(self, unsure: list[Statements]) -> None:
+        self._writer = None
+        for statements in unsure:
+            self.commit(statements)
+
     async def written(self) -> None:
-        """Return once every change so far is committed (at the end of this turn)."""
+        """Return once every change so far is committed."""
         written = self.when_written()
         if written is not None:
             await asyncio.shield(written)  # shared: a cancelled waiter must not cancel it
 
     def when_written(self) -> asyncio.Future[None] | None:
         """A future done once every change so far is committed, shared by every waiter of
-        that commit; None when nothing waits to be written."""
+        that commit; None when everything is."""
         if not self._pending:
-            return None
+            return self._writer.last() if self._writer is not None else None
         self._soon()
         if self._written is None:
             self._written = asyncio.get_running_loop().create_future()
         return self._written
 
     def _soon(self) -> None:
-        """Write at the end of this turn of the loop; without a running loop (a gateway
+        """Commit at the end of this turn of the loop; without a running loop (a gateway
         driven by hand), at the next load(), flush() or close()."""
         self._pending = True
         if self._scheduled is None:
             with contextlib.suppress(RuntimeError):
-                self._scheduled = asyncio.get_running_loop().call_soon(self.flush)
+                self._scheduled = asyncio.get_running_loop().call_soon(self._end_turn)
 
-    def flush(self) -> None:
-        """Write what changed, in one transaction (group commit: every change of this
-        turn of the loop; a commit of a few hundred rows takes 0.2 ms, a checkpoint of
-        the WAL a few ms now and then)."""
-        if self._scheduled is not None:
-            self._scheduled.cancel()
-            self._scheduled = None
+    def _end_turn(self) -> None:
+        """Commit what changed, in one transaction: group commit, every change of this
+        turn of the loop. The writer process commits it once it is free; here, a commit
+        of a few hundred rows takes 0.2 ms, a checkpoint of the WAL a few ms."""
+        self._scheduled = None
         if not self._pending:
             return
-        self._pending = False
         written, self._written = self._written, None
         try:
-            self._commit(self._statements())
+            statements = self._take()
+            if self._writer is not None:
+                self._writer.send(statements, written or asyncio.get_running_loop().create_future())
+                written = None  # the writer settles it
+            else:
+                self.commit(statements)
         finally:  # even a bug of ours must not leave sends waiting for ever
             if written is not None and not written.done():
                 written.set_result(None)
 
-    def _commit(self, statements: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    def flush(self) -> None:
+        """Return once every change so far is committed."""
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+        self._end_turn()
+        if self._writer is not None:
+            self._writer.wait()
+
+    def commit(self, statements: Statements) -> None:
+        """Run ``statements`` in one transaction."""
         db = self._db
         try:
             db.execute("BEGIN")
@@ -247,8 +274,10 @@ class SqliteJournal:
             log.error("the journal %s could not be written (%s): these changes are "
                       "not in it", self.path, exc)  # fmt: skip
 
-    def _statements(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
-        """What changed since the last flush, as SQL and its rows, in the order to run."""
+    def _take(self) -> Statements:
+        """What changed since the last commit, as SQL and its rows, in the order to run;
+        nothing is pending after."""
+        self._pending = False
         messages = self._messages
         whole: list[tuple[Any, ...]] = [
             (m.id, pickle.dumps(message_state(m), _PICKLE)) for m in messages.values()
@@ -288,6 +317,9 @@ class SqliteJournal:
 
     def close(self) -> None:
         self.flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self._db.close()
 
 

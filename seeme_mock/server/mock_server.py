@@ -95,6 +95,8 @@ class MockServer(Runtime):
         )
         await site.start()
         self._site = site
+        if self.journal is not None:
+            self.journal.start_writer()
         self.start_sending()
 
     async def stop(self) -> int:

@@ -1,0 +1,156 @@
+"""The journal's writer: a child process that runs the journal's transactions, so SQLite's
+work (a third of what ``--journal`` cost the server) runs on another core.
+
+A thread would not do: SQLite lets go of Python's lock only while it steps, and a writer
+thread taking it back for every row left the server slower than writing in its own turn
+(bench/RESULTS.md, the eighth pass). The server sends each turn's statements down a pipe
+(:meth:`WriterProcess.send`); the child commits every transaction it finds waiting in one,
+and answers one byte per transaction once committed. A send is answered only after that
+byte, so the kill -9 promise holds as before. Killed, the server leaves the child an
+end-of-file: it commits what it has read and ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Statements", "WriterProcess"]
+
+log = logging.getLogger("seeme_mock")
+
+Statements = list[tuple[str, list[tuple[Any, ...]]]]
+"""One transaction: SQL and its rows, in the order to run."""
+
+_LENGTH = 4
+"""Bytes of a transaction's length before it on the pipe (little-endian)."""
+_PIPE_SIZE = 1 << 20
+"""The pipe's buffer: room for the server's transactions while the child checkpoints."""
+_CHILD = f"import sys; from {__name__} import run_child; run_child(sys.argv[1])"
+"""Not ``-m``: the package imports this module before runpy would run it."""
+
+
+class WriterProcess:
+    """The server's side of the pipe. ``on_lost`` is given the transactions sent but not
+    known to be committed, in order, if the child ends early; the journal commits them
+    itself then (a resent attempt row may be doubled: nothing is lost)."""
+
+    def __init__(self, path: Path, on_lost: Callable[[list[Statements]], None]) -> None:
+        """OSError when no child could be started."""
+        self._child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._child.stdin is not None and self._child.stdout is not None
+        self._to, self._acks = self._child.stdin.fileno(), self._child.stdout.fileno()
+        with contextlib.suppress(AttributeError, OSError):  # Linux's; a smaller one works
+            fcntl.fcntl(self._to, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        self._on_lost = on_lost
+        self._sent: deque[tuple[Statements, asyncio.Future[None]]] = deque()
+        """Transactions not yet known to be committed, oldest first."""
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._acks, self._read_acks)
+
+    def send(self, statements: Statements, committed: asyncio.Future[None]) -> None:
+        """Have ``statements`` committed; ``committed`` is done once they are."""
+        frame = pickle.dumps(statements, pickle.HIGHEST_PROTOCOL)
+        self._sent.append((statements, committed))
+        data = memoryview(len(frame).to_bytes(_LENGTH, "little") + frame)
+        try:
+            while data:
+                data = data[os.write(self._to, data) :]
+        except OSError as exc:  # the child ended: the pipe is closed at its end
+            self._lost(f"its pipe: {exc}")
+
+    def last(self) -> asyncio.Future[None] | None:
+        """Done once everything sent so far is committed; None when it is."""
+        return self._sent[-1][1] if self._sent else None
+
+    def wait(self) -> None:
+        """Block until everything sent so far is committed."""
+        while self._sent and self._read_acks():
+            pass
+
+    def close(self) -> None:
+        """Wait for what was sent, then end the child."""
+        self.wait()
+        self._loop.remove_reader(self._acks)
+        assert self._child.stdin is not None and self._child.stdout is not None
+        self._child.stdin.close()
+        self._child.stdout.close()
+        self._child.wait()
+
+    def _read_acks(self) -> bool:
+        """Settle the transactions the child says are committed; False once it ended."""
+        try:
+            acks = os.read(self._acks, 4096)
+        except OSError as exc:
+            acks, why = b"", f"its pipe: {exc}"
+        else:
+            why = "it ended"
+        for _ in range(len(acks)):
+            _, committed = self._sent.popleft()
+            if not committed.done():
+                committed.set_result(None)
+        if not acks:
+            self._lost(why)
+        return bool(acks)
+
+    def _lost(self, why: str) -> None:
+        self._loop.remove_reader(self._acks)
+        log.error("the journal's writer process stopped (%s, exit code %s): the server "
+                  "writes the journal itself from now on", why, self._child.poll())  # fmt: skip
+        unsure, self._sent = list(self._sent), deque()
+        try:
+            self._on_lost([statements for statements, _ in unsure])
+        finally:
+            for _, committed in unsure:
+                if not committed.done():
+                    committed.set_result(None)
+
+
+def run_child(path: str) -> None:
+    """The child: commit what comes down stdin, answer on stdout, end at end-of-file."""
+    from .journal import SqliteJournal
+    from .logs import OneLineFormatter
+
+    # Ctrl-C reaches the whole process group: the server's end-of-file ends this, after
+    # the server's last transaction.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    logging.basicConfig(handlers=[handler])
+    journal = SqliteJournal(path)
+    waiting = b""
+    while chunk := os.read(0, _PIPE_SIZE):
+        waiting += chunk
+        frames, waiting = _frames(waiting)
+        if frames:
+            journal.commit([step for frame in frames for step in pickle.loads(frame)])
+            os.write(1, b"\1" * len(frames))
+    journal.close()
+
+
+def _frames(data: bytes) -> tuple[list[bytes], bytes]:
+    """The whole transactions at the start of ``data``, and what is left of it."""
+    frames, at = [], 0
+    while len(data) - at >= _LENGTH:
+        end = at + _LENGTH + int.from_bytes(data[at : at + _LENGTH], "little")
+        if end > len(data):
+            break
+        frames.append(data[at + _LENGTH : end])
+        at = end
+    return frames, data[at:]
