@@ -27,7 +27,7 @@ from typing import Any, cast
 from ..core.errors import ConfigError
 from ..core.journal_state import inbound_state, message_state, rejection_state
 from ..core.records import Attempt, Callback, CallbackState, Inbound, Message, Rejected
-from .journal_writer import Statements, WriterProcess
+from .journal_writer import Statements, WriterProcess, commit, connect
 
 __all__ = ["Saved", "SqliteJournal"]
 
@@ -69,12 +69,10 @@ class SqliteJournal:
             with contextlib.suppress(OSError):  # a bad path is reported by sqlite below
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = connect(self.path)
         except sqlite3.DatabaseError as exc:
             raise self._refused(exc) from None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -197,6 +195,8 @@ class SqliteJournal:
     def start_writer(self) -> None:
         """Have a child process commit the changes from now on (on a running loop): the
         server's own core is left to serving (bench/RESULTS.md, the eighth pass)."""
+        if os.name != "posix":  # pragma: no cover - a loop watches no pipe on Windows
+            return
         try:
             self._writer = WriterProcess(self.path, self._writer_lost)
         except OSError as exc:
@@ -260,19 +260,8 @@ class SqliteJournal:
             self._writer.wait()
 
     def commit(self, statements: Statements) -> None:
-        """Run ``statements`` in one transaction."""
-        db = self._db
-        try:
-            db.execute("BEGIN")
-            for sql, rows in statements:
-                if rows:
-                    db.executemany(sql, rows)
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:  # a full disk must not stop the server answering
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            log.error("the journal %s could not be written (%s): these changes are "
-                      "not in it", self.path, exc)  # fmt: skip
+        """Run ``statements`` in one transaction, here."""
+        commit(self._db, statements)
 
     def _take(self) -> Statements:
         """What changed since the last commit, as SQL and its rows, in the order to run;

@@ -8,17 +8,20 @@ thread taking it back for every row left the server slower than writing in its o
 and answers one byte per transaction once committed. A send is answered only after that
 byte, so the kill -9 promise holds as before. Killed, the server leaves the child an
 end-of-file: it commits what it has read and ends.
+
+The child runs this file alone (standard library only, nothing of the package imported):
+it starts in a few tens of milliseconds and holds little memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import pickle
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import deque
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Statements", "WriterProcess"]
+__all__ = ["Statements", "WriterProcess", "commit", "connect"]
 
 log = logging.getLogger("seeme_mock")
 
@@ -37,8 +40,6 @@ _LENGTH = 4
 """Bytes of a transaction's length before it on the pipe (little-endian)."""
 _PIPE_SIZE = 1 << 20
 """The pipe's buffer: room for the server's transactions while the child checkpoints."""
-_CHILD = f"import sys; from {__name__} import run_child; run_child(sys.argv[1])"
-"""Not ``-m``: the package imports this module before runpy would run it."""
 
 
 class WriterProcess:
@@ -49,13 +50,15 @@ class WriterProcess:
     def __init__(self, path: Path, on_lost: Callable[[list[Statements]], None]) -> None:
         """OSError when no child could be started."""
         self._child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(path)],
+            [sys.executable, "-I", __file__, str(path)],  # -I: nothing beside it on sys.path
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         assert self._child.stdin is not None and self._child.stdout is not None
         self._to, self._acks = self._child.stdin.fileno(), self._child.stdout.fileno()
-        with contextlib.suppress(AttributeError, OSError):  # Linux's; a smaller one works
+        with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux's only
+            import fcntl
+
             fcntl.fcntl(self._to, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
         self._on_lost = on_lost
         self._sent: deque[tuple[Statements, asyncio.Future[None]]] = deque()
@@ -121,27 +124,50 @@ class WriterProcess:
                     committed.set_result(None)
 
 
-def run_child(path: str) -> None:
-    """The child: commit what comes down stdin, answer on stdout, end at end-of-file."""
-    from .journal import SqliteJournal
-    from .logs import OneLineFormatter
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection to the journal at ``path``, in WAL mode; sqlite3.DatabaseError when the
+    file cannot be one."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: no fsync a commit, only a checkpoint
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
 
+
+def commit(db: sqlite3.Connection, statements: Statements) -> None:
+    """Run ``statements`` in one transaction; a failure is logged, never raised (a full disk
+    must not stop the server answering)."""
+    try:
+        db.execute("BEGIN")
+        for sql, rows in statements:
+            if rows:
+                db.executemany(sql, rows)
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        log.error("the journal could not be written (%s): these changes are not in it", exc)
+
+
+def _run_child(path: str) -> None:
+    """Commit what comes down stdin, answer on stdout, end at end-of-file."""
     # Ctrl-C reaches the whole process group: the server's end-of-file ends this, after
     # the server's last transaction.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter())
-    logging.basicConfig(handlers=[handler])
-    journal = SqliteJournal(path)
+    logging.basicConfig(format="%(asctime)s %(message)s", stream=sys.stderr)
+    db = connect(path)
     waiting = b""
     while chunk := os.read(0, _PIPE_SIZE):
         waiting += chunk
         frames, waiting = _frames(waiting)
         if frames:
-            journal.commit([step for frame in frames for step in pickle.loads(frame)])
+            commit(db, [step for frame in frames for step in pickle.loads(frame)])
             os.write(1, b"\1" * len(frames))
-    journal.close()
+    db.close()
 
 
 def _frames(data: bytes) -> tuple[list[bytes], bytes]:
@@ -154,3 +180,7 @@ def _frames(data: bytes) -> tuple[list[bytes], bytes]:
         frames.append(data[at + _LENGTH : end])
         at = end
     return frames, data[at:]
+
+
+if __name__ == "__main__":
+    _run_child(sys.argv[1])
