@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import pickle
 import signal
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import START, VALID_KEY, ServeProcess, send, wait_for
+from conftest import START, VALID_KEY, Serve, ServeProcess, send, wait_for
 from seeme_mock import (
     Attempt,
     CallbackState,
@@ -392,6 +394,21 @@ def test_a_writer_process_that_dies_leaves_the_server_writing_the_journal_itself
     assert "the journal's writer process stopped" in out
     assert "the server writes the journal itself from now on" in out
     assert references_in(path) == ["before", "after-0", "after-1", "after-2"]
+
+
+def test_a_server_whose_writer_process_cannot_start_writes_the_journal_itself(
+    serve: Serve,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    path = tmp_path / "journal.db"
+    server = serve(journal=SqliteJournal(path))
+    assert send(server.url, reference="r")["result"] == "OK"
+    assert references_in(path) == ["r"]
+    [warned] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned.startswith("the journal's writer process could not start (")
 
 
 def test_ctrl_c_stops_the_server_before_its_writer_and_loses_nothing(

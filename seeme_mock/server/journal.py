@@ -206,7 +206,7 @@ class SqliteJournal:
     def _writer_lost(self, unsure: list[Statements]) -> None:
         self._writer = None
         for statements in unsure:
-            self.commit(statements)
+            commit(self._db, statements)
 
     async def written(self) -> None:
         """Return once every change so far is committed."""
@@ -234,8 +234,8 @@ class SqliteJournal:
 
     def _end_turn(self) -> None:
         """Commit what changed, in one transaction: group commit, every change of this
-        turn of the loop. The writer process commits it once it is free; here, a commit
-        of a few hundred rows takes 0.2 ms, a checkpoint of the WAL a few ms."""
+        turn of the loop. It goes down the pipe to the writer process if one runs; here,
+        a commit of a few hundred rows takes 0.2 ms, a checkpoint of the WAL a few ms."""
         self._scheduled = None
         if not self._pending:
             return
@@ -246,7 +246,7 @@ class SqliteJournal:
                 self._writer.send(statements, written or asyncio.get_running_loop().create_future())
                 written = None  # the writer settles it
             else:
-                self.commit(statements)
+                commit(self._db, statements)
         finally:  # even a bug of ours must not leave sends waiting for ever
             if written is not None and not written.done():
                 written.set_result(None)
@@ -258,10 +258,6 @@ class SqliteJournal:
         self._end_turn()
         if self._writer is not None:
             self._writer.wait()
-
-    def commit(self, statements: Statements) -> None:
-        """Run ``statements`` in one transaction, here."""
-        commit(self._db, statements)
 
     def _take(self) -> Statements:
         """What changed since the last commit, as SQL and its rows, in the order to run;

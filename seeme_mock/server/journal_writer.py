@@ -1,5 +1,5 @@
 """The journal's writer: a child process that runs the journal's transactions, so SQLite's
-work (a third of what ``--journal`` cost the server) runs on another core.
+work (most of what ``--journal`` cost the server) runs on another core.
 
 A thread would not do: SQLite lets go of Python's lock only while it steps, and a writer
 thread taking it back for every row left the server slower than writing in its own turn
