@@ -10,6 +10,7 @@ import os
 import pickle
 import signal
 import sqlite3
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from seeme_mock import (
 )
 from seeme_mock.cli import main
 from seeme_mock.core.errors import ConfigError
+from seeme_mock.server import journal_writer
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.journal_writer import _frames
@@ -436,3 +438,33 @@ def test_transactions_are_read_whole_however_the_pipe_cuts_them() -> None:
             frames, waiting = _frames(waiting + stream[at : at + cut])
             got += map(pickle.loads, frames)
         assert (got, waiting) == (sent, b"")
+
+
+def test_the_writer_process_commits_nothing_for_a_server_that_is_gone(tmp_path: Path) -> None:
+    """A killed server's last transactions were never answered, and a server started again
+    at once would write the same messages: the orphaned writer must not commit them."""
+    path = tmp_path / "journal.db"
+    SqliteJournal(path).close()
+    to_writer, from_test = os.pipe()
+    to_test, from_writer = os.pipe()
+    spawn = (  # a stand-in server: starts the writer on our pipes, says its pid, and ends
+        "import os, subprocess, sys; print(subprocess.Popen([sys.executable, '-I', "
+        "sys.argv[1], sys.argv[2], str(os.getpid())], stdin=int(sys.argv[3]), "
+        "stdout=int(sys.argv[4])).pid)"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", spawn, journal_writer.__file__, str(path),
+         str(to_writer), str(from_writer)],
+        pass_fds=(to_writer, from_writer), stdout=subprocess.PIPE, text=True, check=True,
+    )  # fmt: skip
+    assert int(started.stdout)  # the writer runs, its server is gone
+    os.close(to_writer)
+    os.close(from_writer)
+    frame = pickle.dumps([("INSERT INTO meta (key, value) VALUES (?, ?)", [("k", "v")])])
+    os.write(from_test, len(frame).to_bytes(4, "little") + frame)
+    os.close(from_test)
+    assert os.read(to_test, 10) == b""  # it ended without answering
+    os.close(to_test)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT * FROM meta WHERE key = 'k'").fetchall() == []
+    db.close()

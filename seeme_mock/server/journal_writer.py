@@ -6,8 +6,9 @@ thread taking it back for every row left the server slower than writing in its o
 (bench/RESULTS.md, the eighth pass). The server sends each turn's statements down a pipe
 (:meth:`WriterProcess.send`); the child commits every transaction it finds waiting in one,
 and answers one byte per transaction once committed. A send is answered only after that
-byte, so the kill -9 promise holds as before. Killed, the server leaves the child an
-end-of-file: it commits what it has read and ends.
+byte, so the kill -9 promise holds as before. The child writes nothing for a server that
+is gone: what it reads after a kill was never answered, and a server started again on the
+file at once would be writing the same messages.
 
 The child runs this file alone (standard library only, nothing of the package imported):
 it starts in a few tens of milliseconds and holds little memory.
@@ -50,7 +51,8 @@ class WriterProcess:
     def __init__(self, path: Path, on_lost: Callable[[list[Statements]], None]) -> None:
         """OSError when no child could be started."""
         self._child = subprocess.Popen(
-            [sys.executable, "-I", __file__, str(path)],  # -I: nothing beside it on sys.path
+            # -I: nothing beside it on sys.path
+            [sys.executable, "-I", __file__, str(path), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -152,8 +154,9 @@ def commit(db: sqlite3.Connection, statements: Statements) -> None:
         log.error("the journal could not be written (%s): these changes are not in it", exc)
 
 
-def _run_child(path: str) -> None:
-    """Commit what comes down stdin, answer on stdout, end at end-of-file."""
+def _run_child(path: str, server: int) -> None:
+    """Commit what comes down stdin, answer on stdout, end at end-of-file or once the
+    ``server`` process is gone."""
     # Ctrl-C reaches the whole process group: the server's end-of-file ends this, after
     # the server's last transaction.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -164,6 +167,8 @@ def _run_child(path: str) -> None:
     while chunk := os.read(0, _PIPE_SIZE):
         waiting += chunk
         frames, waiting = _frames(waiting)
+        if os.getppid() != server:  # killed: an orphan is handed to another parent
+            break
         if frames:
             commit(db, [step for frame in frames for step in pickle.loads(frame)])
             os.write(1, b"\1" * len(frames))
@@ -183,4 +188,4 @@ def _frames(data: bytes) -> tuple[list[bytes], bytes]:
 
 
 if __name__ == "__main__":
-    _run_child(sys.argv[1])
+    _run_child(sys.argv[1], int(sys.argv[2]))
