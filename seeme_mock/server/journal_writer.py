@@ -171,7 +171,8 @@ def _run_child(path: str, server: int) -> None:
             break
         if frames:
             commit(db, [step for frame in frames for step in pickle.loads(frame)])
-            os.write(1, b"\1" * len(frames))
+            with contextlib.suppress(BrokenPipeError):  # the server died meanwhile
+                os.write(1, b"\1" * len(frames))
     db.close()
 
 
