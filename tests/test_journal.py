@@ -468,3 +468,30 @@ def test_the_writer_process_commits_nothing_for_a_server_that_is_gone(tmp_path: 
     db = sqlite3.connect(path)
     assert db.execute("SELECT * FROM meta WHERE key = 'k'").fetchall() == []
     db.close()
+
+
+def test_a_writer_whose_answers_find_no_reader_commits_and_ends_quietly(tmp_path: Path) -> None:
+    """A server that dies during the writer's commit leaves its answer nowhere to go."""
+    path = tmp_path / "journal.db"
+    SqliteJournal(path).close()
+    to_writer, from_test = os.pipe()
+    to_test, from_writer = os.pipe()
+    stand_in = (  # a stand-in server that lives on, and says how its writer ended
+        "import os, subprocess, sys; w = subprocess.Popen([sys.executable, '-I', sys.argv[1], "
+        "sys.argv[2], str(os.getpid())], stdin=int(sys.argv[3]), stdout=int(sys.argv[4]), "
+        "stderr=subprocess.PIPE, text=True); print(repr(w.communicate()[1]), w.returncode)"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", stand_in, journal_writer.__file__, str(path),
+         str(to_writer), str(from_writer)],
+        pass_fds=(to_writer, from_writer), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for fd in (to_writer, from_writer, to_test):  # nobody reads the writer's answers
+        os.close(fd)
+    frame = pickle.dumps([("INSERT INTO meta (key, value) VALUES (?, ?)", [("k", "v")])])
+    os.write(from_test, len(frame).to_bytes(4, "little") + frame)
+    os.close(from_test)
+    assert server.communicate(timeout=30)[0] == "'' 0\n"  # no traceback, exit code 0
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'k'").fetchall() == [("v",)]
+    db.close()
