@@ -35,7 +35,7 @@ from seeme_mock.core.errors import ConfigError
 from seeme_mock.server import journal_writer
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
-from seeme_mock.server.journal_writer import _frames
+from seeme_mock.server.journal_writer import Statements, _frame, _frames
 
 
 def send_many(url: str, callbackurl: str, count: int) -> None:
@@ -429,8 +429,8 @@ def test_ctrl_c_stops_the_server_before_its_writer_and_loses_nothing(
 
 
 def test_transactions_are_read_whole_however_the_pipe_cuts_them() -> None:
-    sent = [[("INSERT", [(n, b"x" * n)])] for n in range(5)]
-    stream = b"".join(len(f).to_bytes(4, "little") + f for f in map(pickle.dumps, sent))
+    sent: list[Statements] = [[("INSERT", [(n, b"x" * n)])] for n in range(5)]
+    stream = b"".join(map(_frame, sent))
     for cut in (1, 3, 7, 50, len(stream)):
         got: list[object] = []
         waiting = b""
@@ -440,58 +440,61 @@ def test_transactions_are_read_whole_however_the_pipe_cuts_them() -> None:
         assert (got, waiting) == (sent, b"")
 
 
+def writer_behind_a_stand_in(path: Path, then: str) -> tuple[subprocess.Popen[str], int, int]:
+    """A journal writer on the journal at ``path``, started by a stand-in server (a Python
+    process that, once the writer runs as ``w``, runs ``then``): the stand-in, the pipe to
+    the writer and the pipe of its answers."""
+    SqliteJournal(path).close()
+    to_writer, to_be_written = os.pipe()
+    answers, answered = os.pipe()
+    stand_in = (
+        "import os, subprocess, sys; w = subprocess.Popen([sys.executable, '-I', sys.argv[1], "
+        "sys.argv[2], str(os.getpid())], stdin=int(sys.argv[3]), stdout=int(sys.argv[4]), "
+        f"stderr=subprocess.PIPE, text=True); {then}"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", stand_in, journal_writer.__file__, str(path),
+         str(to_writer), str(answered)],
+        pass_fds=(to_writer, answered), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(to_writer)
+    os.close(answered)
+    return server, to_be_written, answers
+
+
+def send_one_transaction(to_writer: int) -> None:
+    """Write a value under the key "k" of ``meta``, then close the pipe."""
+    os.write(to_writer, _frame([("INSERT INTO meta (key, value) VALUES (?, ?)", [("k", "v")])]))
+    os.close(to_writer)
+
+
+def written_under_k(path: Path) -> list[tuple[str]]:
+    db = sqlite3.connect(path)
+    rows: list[tuple[str]] = db.execute("SELECT value FROM meta WHERE key = 'k'").fetchall()
+    db.close()
+    return rows
+
+
 def test_the_writer_process_commits_nothing_for_a_server_that_is_gone(tmp_path: Path) -> None:
     """A killed server's last transactions were never answered, and a server started again
     at once would write the same messages: the orphaned writer must not commit them."""
     path = tmp_path / "journal.db"
-    SqliteJournal(path).close()
-    to_writer, from_test = os.pipe()
-    to_test, from_writer = os.pipe()
-    spawn = (  # a stand-in server: starts the writer on our pipes, says its pid, and ends
-        "import os, subprocess, sys; print(subprocess.Popen([sys.executable, '-I', "
-        "sys.argv[1], sys.argv[2], str(os.getpid())], stdin=int(sys.argv[3]), "
-        "stdout=int(sys.argv[4])).pid)"
-    )
-    started = subprocess.run(
-        [sys.executable, "-c", spawn, journal_writer.__file__, str(path),
-         str(to_writer), str(from_writer)],
-        pass_fds=(to_writer, from_writer), stdout=subprocess.PIPE, text=True, check=True,
-    )  # fmt: skip
-    assert int(started.stdout)  # the writer runs, its server is gone
-    os.close(to_writer)
-    os.close(from_writer)
-    frame = pickle.dumps([("INSERT INTO meta (key, value) VALUES (?, ?)", [("k", "v")])])
-    os.write(from_test, len(frame).to_bytes(4, "little") + frame)
-    os.close(from_test)
-    assert os.read(to_test, 10) == b""  # it ended without answering
-    os.close(to_test)
-    db = sqlite3.connect(path)
-    assert db.execute("SELECT * FROM meta WHERE key = 'k'").fetchall() == []
-    db.close()
+    server, to_writer, answers = writer_behind_a_stand_in(path, "print(w.pid)")  # and ends
+    assert int(server.communicate(timeout=30)[0])  # the writer runs, its server is gone
+    send_one_transaction(to_writer)
+    assert os.read(answers, 10) == b""  # it ended without answering
+    os.close(answers)
+    assert written_under_k(path) == []
 
 
 def test_a_writer_whose_answers_find_no_reader_commits_and_ends_quietly(tmp_path: Path) -> None:
     """A server that dies during the writer's commit leaves its answer nowhere to go."""
     path = tmp_path / "journal.db"
-    SqliteJournal(path).close()
-    to_writer, from_test = os.pipe()
-    to_test, from_writer = os.pipe()
-    stand_in = (  # a stand-in server that lives on, and says how its writer ended
-        "import os, subprocess, sys; w = subprocess.Popen([sys.executable, '-I', sys.argv[1], "
-        "sys.argv[2], str(os.getpid())], stdin=int(sys.argv[3]), stdout=int(sys.argv[4]), "
-        "stderr=subprocess.PIPE, text=True); print(repr(w.communicate()[1]), w.returncode)"
+    server, to_writer, answers = writer_behind_a_stand_in(
+        path,
+        "print(repr(w.communicate()[1]), w.returncode)",  # lives on, says how w ended
     )
-    server = subprocess.Popen(
-        [sys.executable, "-c", stand_in, journal_writer.__file__, str(path),
-         str(to_writer), str(from_writer)],
-        pass_fds=(to_writer, from_writer), stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    for fd in (to_writer, from_writer, to_test):  # nobody reads the writer's answers
-        os.close(fd)
-    frame = pickle.dumps([("INSERT INTO meta (key, value) VALUES (?, ?)", [("k", "v")])])
-    os.write(from_test, len(frame).to_bytes(4, "little") + frame)
-    os.close(from_test)
+    os.close(answers)  # nobody reads the writer's answers
+    send_one_transaction(to_writer)
     assert server.communicate(timeout=30)[0] == "'' 0\n"  # no traceback, exit code 0
-    db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'k'").fetchall() == [("v",)]
-    db.close()
+    assert written_under_k(path) == [("v",)]

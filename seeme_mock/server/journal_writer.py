@@ -70,9 +70,8 @@ class WriterProcess:
 
     def send(self, statements: Statements, committed: asyncio.Future[None]) -> None:
         """Have ``statements`` committed; ``committed`` is done once they are."""
-        frame = pickle.dumps(statements, pickle.HIGHEST_PROTOCOL)
         self._sent.append((statements, committed))
-        data = memoryview(len(frame).to_bytes(_LENGTH, "little") + frame)
+        data = memoryview(_frame(statements))
         try:
             while data:
                 data = data[os.write(self._to, data) :]
@@ -174,6 +173,12 @@ def _run_child(path: str, server: int) -> None:
             with contextlib.suppress(BrokenPipeError):  # the server died meanwhile
                 os.write(1, b"\1" * len(frames))
     db.close()
+
+
+def _frame(statements: Statements) -> bytes:
+    """One transaction as it goes down the pipe: its length, then its pickle."""
+    pickled = pickle.dumps(statements, pickle.HIGHEST_PROTOCOL)
+    return len(pickled).to_bytes(_LENGTH, "little") + pickled
 
 
 def _frames(data: bytes) -> tuple[list[bytes], bytes]:
