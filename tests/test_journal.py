@@ -32,6 +32,7 @@ from seeme_mock import (
 )
 from seeme_mock.cli import main
 from seeme_mock.core.errors import ConfigError
+from seeme_mock.core.journal_state import state_of_row
 from seeme_mock.server import journal_writer
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
@@ -297,8 +298,14 @@ def test_export_a_journal_file(tmp_path: Path) -> None:
     assert exported["rejections"][0]["code"] == 3
 
 
-def test_a_journal_of_json_states_still_loads(tmp_path: Path) -> None:
-    """Journals written before message states were pickled hold them as JSON text."""
+@pytest.mark.parametrize(
+    "older", [json.dumps, lambda state: pickle.dumps(state)], ids=["JSON", "pickled dict"]
+)
+def test_a_journal_of_named_states_still_loads(
+    tmp_path: Path, older: Callable[[dict[str, object]], str | bytes]
+) -> None:
+    """Journals written before message rows were tuples hold named states: as JSON text,
+    then pickled dicts."""
     journal = SqliteJournal(tmp_path / "j.db")
     gateway = Gateway(GatewayConfig(), ManualClock(START), journal)
     gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x",
@@ -307,8 +314,8 @@ def test_a_journal_of_json_states_still_loads(tmp_path: Path) -> None:
     journal.close()
     db = sqlite3.connect(tmp_path / "j.db")
     [(value,)] = db.execute("SELECT state FROM messages").fetchall()
-    as_json = json.dumps(pickle.loads(value))
-    db.execute("UPDATE messages SET state = ?", (as_json,))
+    assert isinstance(pickle.loads(value), tuple)
+    db.execute("UPDATE messages SET state = ?", (older(state_of_row(pickle.loads(value))),))
     db.commit()
     db.close()
     saved = SqliteJournal(tmp_path / "j.db").load()
@@ -318,6 +325,16 @@ def test_a_journal_of_json_states_still_loads(tmp_path: Path) -> None:
     assert message.reference == "old"
     assert [c.code for c in message.callbacks] == [3, 4, 6]
     assert message.plan == gateway.messages[0].plan
+
+
+def test_a_message_row_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+    SqliteJournal(tmp_path / "j.db").close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps((1, 2.0, "36301234567")),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match=r"not seeme-mock's \(a message row of 3 fields"):
+        SqliteJournal(tmp_path / "j.db").load()
 
 
 def test_a_journal_naming_code_to_run_is_refused_not_run(tmp_path: Path) -> None:

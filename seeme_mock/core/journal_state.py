@@ -1,5 +1,6 @@
 """The durable journal's side of the gateway: what it is told (:class:`Journal`), and
-messages, inbound SMS and refused sends as JSON-ready state, and back.
+messages as rows of plain values, inbound SMS and refused sends as JSON-ready state, and
+back.
 
 Unlike :mod:`.export` (records for people and CI artifacts), this keeps what is needed to
 resume: the plan, how far it got, and every attempt, in raw Unix seconds.
@@ -7,7 +8,7 @@ resume: the plan, how far it got, and every attempt, in raw Unix seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -30,9 +31,10 @@ __all__ = [
     "inbound_from_state",
     "inbound_state",
     "message_from_state",
-    "message_state",
+    "message_row",
     "rejection_from_state",
     "rejection_state",
+    "state_of_row",
 ]
 
 
@@ -90,31 +92,52 @@ class MemoryOnly:
         pass
 
 
-def message_state(message: Message) -> dict[str, Any]:
-    """Everything needed to rebuild ``message``."""
-    return {
-        "id": message.id,
-        "received_at": message.received_at,
-        "number": message.number,
-        "text": message.text,
-        "parts": message.parts,
-        "price": str(message.price),
-        "sender": message.sender,
-        "reference": message.reference,
-        "callback_url": message.callback_url,
-        "callback_codes": sorted(message.callback_codes),
-        "mccmnc": message.mccmnc,
-        "scenario": message.scenario.name,
-        "plan": message.plan,
-        "next_step": message.next_step,
-        "statuses": [(s.code, s.at) for s in message.statuses],
-        "callbacks": [
-            {"code": c.code, "status_at": c.status_at, **_delivery_state(c)}
+_MESSAGE_FIELDS = (
+    "id", "received_at", "number", "text", "parts", "price", "sender", "reference",
+    "callback_url", "callback_codes", "mccmnc", "scenario", "plan", "next_step", "statuses",
+    "callbacks", "reply", "replied",
+)  # fmt: skip
+"""What a message's row holds, in order (:func:`message_row`)."""
+_CALLBACK_FIELDS = ("code", "status_at", "due", "state", "failure", "attempts")
+
+
+def message_row(message: Message) -> tuple[Any, ...]:
+    """Everything needed to rebuild ``message``, in ``_MESSAGE_FIELDS``' order: a tuple
+    without names, half the bytes and half the time of a dict, for the journal writes one
+    per accepted send (bench/RESULTS.md, the ninth pass)."""
+    return (
+        message.id,
+        message.received_at,
+        message.number,
+        message.text,
+        message.parts,
+        str(message.price),
+        message.sender,
+        message.reference,
+        message.callback_url,
+        sorted(message.callback_codes),
+        message.mccmnc,
+        message.scenario.name,
+        message.plan,
+        message.next_step,
+        [(s.code, s.at) for s in message.statuses],
+        [
+            (c.code, c.status_at, c.due, c.state.value, c.failure, _attempt_rows(c))
             for c in message.callbacks
         ],
-        "reply": message.reply,
-        "replied": message.replied,
-    }
+        message.reply,
+        message.replied,
+    )
+
+
+def state_of_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of :func:`message_row` as the named state :func:`message_from_state` takes;
+    ValueError when it is not one."""
+    if len(row) != len(_MESSAGE_FIELDS):
+        raise ValueError(f"a message row of {len(row)} fields, not {len(_MESSAGE_FIELDS)}")
+    state = dict(zip(_MESSAGE_FIELDS, row, strict=True))
+    state["callbacks"] = [dict(zip(_CALLBACK_FIELDS, c, strict=True)) for c in state["callbacks"]]
+    return state
 
 
 def _delivery_state(delivery: Callback | Forward) -> dict[str, Any]:
@@ -122,8 +145,12 @@ def _delivery_state(delivery: Callback | Forward) -> dict[str, Any]:
         "due": delivery.due,
         "state": delivery.state.value,
         "failure": delivery.failure,
-        "attempts": [(a.at, a.status, a.error, a.latency) for a in delivery.attempts],
+        "attempts": _attempt_rows(delivery),
     }
+
+
+def _attempt_rows(delivery: Callback | Forward) -> list[tuple[Any, ...]]:
+    return [(a.at, a.status, a.error, a.latency) for a in delivery.attempts]
 
 
 def _attempts(state: Mapping[str, Any]) -> list[Attempt]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..core.errors import ConfigError
-from ..core.journal_state import inbound_state, message_state, rejection_state
+from ..core.journal_state import inbound_state, message_row, rejection_state, state_of_row
 from ..core.records import Attempt, Callback, CallbackState, Inbound, Message, Rejected
 from .journal_writer import Statements, WriterProcess, commit, connect
 
@@ -43,11 +43,12 @@ CREATE TABLE IF NOT EXISTS attempts (message INTEGER NOT NULL, callback INTEGER 
   at REAL, status INTEGER, error TEXT, latency REAL, state TEXT NOT NULL, failure TEXT);
 CREATE INDEX IF NOT EXISTS attempts_of ON attempts (message);
 """
-"""A message's row in ``messages`` is its whole state as of some moment, pickled (JSON cost
-six times more: its floats); its attempts since are rows of ``attempts``, cheap to write
-(:meth:`SqliteJournal.load` puts them together). Older journals hold JSON states, which
-still load. Statuses reached as planned are not written at all: they follow from the plan
-and the clock, and a restored message reaches them again at once."""
+"""A message's row in ``messages`` is its whole state as of some moment, a tuple of plain
+values pickled (JSON cost six times more: its floats; a dict with names twice a tuple); its
+attempts since are rows of ``attempts``, cheap to write (:meth:`SqliteJournal.load` puts
+them together). Older journals hold JSON or pickled dicts, which still load. Statuses
+reached as planned are not written at all: they follow from the plan and the clock, and a
+restored message reaches them again at once."""
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,15 @@ class SqliteJournal:
         return [self._state(value) for (value,) in rows]
 
     def _state(self, value: bytes | str) -> dict[str, Any]:
-        """A pickled state (messages), or JSON (the other tables, and older journals)."""
+        """A pickled row (messages), or JSON (the other tables, and older journals' messages);
+        older journals pickled a message's named state."""
         if isinstance(value, str):
             return cast(dict[str, Any], json.loads(value))
         try:
-            return cast(dict[str, Any], _PlainUnpickler(io.BytesIO(value)).load())
+            loaded = _PlainUnpickler(io.BytesIO(value)).load()
+            return (
+                state_of_row(loaded) if isinstance(loaded, tuple) else cast(dict[str, Any], loaded)
+            )
         except (pickle.UnpicklingError, EOFError, ValueError) as exc:
             raise ConfigError(
                 f"{self.path} holds a record that is not seeme-mock's ({exc}); give a new "
@@ -150,7 +155,7 @@ class SqliteJournal:
         message = callback.message
         if message.id in self._messages:
             return  # written whole at the end of this turn, this change with it
-        index = next(i for i, c in enumerate(message.callbacks) if c is callback)
+        index = message.callbacks.index(callback)
         tried = (
             _NO_ATTEMPT
             if attempt is None
@@ -265,7 +270,7 @@ class SqliteJournal:
         self._pending = False
         messages = self._messages
         whole: list[tuple[Any, ...]] = [
-            (m.id, pickle.dumps(message_state(m), _PICKLE)) for m in messages.values()
+            (m.id, pickle.dumps(message_row(m), _PICKLE)) for m in messages.values()
         ]
         # A whole state holds every attempt: the rows written before it go, and so do
         # those of this turn that came before its change.
