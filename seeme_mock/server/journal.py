@@ -267,8 +267,8 @@ class SqliteJournal:
             self._writer.wait()
 
     def _take(self) -> Statements:
-        """What changed since the last commit, as SQL and its rows, in the order to run;
-        nothing is pending after."""
+        """What changed since the last commit, as SQL and its rows, in the order to run (a
+        statement without rows left out: the pipe carries less); nothing is pending after."""
         self._pending = False
         messages = self._messages
         whole: list[tuple[Any, ...]] = [
@@ -306,7 +306,7 @@ class SqliteJournal:
         self._messages, self._inbound, self._rejections, self._dropped = {}, {}, [], []
         self._attempts = []
         self._dropped_rejections, self._clock = 0, None
-        return statements
+        return [(sql, rows) for sql, rows in statements if rows]
 
     def close(self) -> None:
         self.flush()
