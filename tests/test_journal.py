@@ -327,13 +327,23 @@ def test_a_journal_of_named_states_still_loads(
     assert message.plan == gateway.messages[0].plan
 
 
-def test_a_message_row_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        ((1, 2.0, "36301234567"), r"a message row of 3 fields, not 18"),
+        ((0,) * 15 + (7, None, False), r"'int' object is not iterable"),  # its callbacks
+    ],
+    ids=["too short", "callbacks not a list"],
+)
+def test_a_message_row_of_the_wrong_shape_is_refused(
+    tmp_path: Path, row: tuple[object, ...], why: str
+) -> None:
     SqliteJournal(tmp_path / "j.db").close()
     db = sqlite3.connect(tmp_path / "j.db")
-    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps((1, 2.0, "36301234567")),))
+    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps(row),))
     db.commit()
     db.close()
-    with pytest.raises(ConfigError, match=r"not seeme-mock's \(a message row of 3 fields"):
+    with pytest.raises(ConfigError, match=rf"not seeme-mock's \({why}"):
         SqliteJournal(tmp_path / "j.db").load()
 
 

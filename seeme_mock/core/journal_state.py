@@ -103,9 +103,9 @@ _CALLBACK_FIELDS = ("code", "status_at", "due", "state", "failure", "attempts")
 
 def message_row(message: Message) -> tuple[Any, ...]:
     """Everything needed to rebuild ``message``, in ``_MESSAGE_FIELDS``' order: a tuple
-    without names, half the bytes and half the time of a dict, for the journal writes one
-    per accepted send (bench/RESULTS.md, the ninth pass; ``_value_``: an enum's ``.value``
-    is a property in Python, four times the cost)."""
+    without names, half the bytes and half the time of a dict, since the journal writes one
+    for every accepted send (bench/RESULTS.md, the ninth pass; ``_value_``: an enum's
+    ``.value`` is a property in Python, four times the cost)."""
     return (
         message.id,
         message.received_at,
@@ -133,7 +133,7 @@ def message_row(message: Message) -> tuple[Any, ...]:
 
 def state_of_row(row: Sequence[Any]) -> dict[str, Any]:
     """A row of :func:`message_row` as the named state :func:`message_from_state` takes;
-    ValueError when it is not one."""
+    ValueError or TypeError when it is not one."""
     if len(row) != len(_MESSAGE_FIELDS):
         raise ValueError(f"a message row of {len(row)} fields, not {len(_MESSAGE_FIELDS)}")
     state = dict(zip(_MESSAGE_FIELDS, row, strict=True))

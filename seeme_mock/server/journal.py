@@ -140,7 +140,7 @@ class SqliteJournal:
             return (
                 state_of_row(loaded) if isinstance(loaded, tuple) else cast(dict[str, Any], loaded)
             )
-        except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"{self.path} holds a record that is not seeme-mock's ({exc}); give a new "
                 "file's name or one that serve --journal wrote",
