@@ -152,8 +152,8 @@ class SqliteJournal:
         self._soon()
 
     def callback_changed(self, callback: Callback, attempt: Attempt | None) -> None:
-        """A row of ``attempts``: three per send at the load bench, hence plain code (the
-        state's ``_value_``: ``.value`` is a property in Python, four times the cost)."""
+        """A row of ``attempts``, three per send at the load bench: the state's ``_value_``,
+        since ``.value`` is a property written in Python and costs four times as much."""
         message = callback.message
         if message.id in self._messages:
             return  # written whole at the end of this turn, this change with it
