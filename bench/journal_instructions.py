@@ -20,9 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from send_path import steady
-
-from seeme_mock.server.journal import SqliteJournal
+from send_path import steady, steady_journaled
 
 
 def count(journal: bool, sends: int) -> int:
@@ -40,13 +38,11 @@ def count(journal: bool, sends: int) -> int:
 
 
 async def stream(journal: bool, sends: int) -> None:
+    if not journal:
+        await steady(sends, None)
+        return
     with tempfile.TemporaryDirectory() as folder:
-        kept = SqliteJournal(Path(folder) / "j.db") if journal else None
-        if kept is not None:
-            kept.start_writer()
-        await steady(sends, kept)
-        if kept is not None:
-            kept.close()
+        await steady_journaled(sends, Path(folder) / "j.db")
 
 
 def main(sends: int) -> None:

@@ -78,16 +78,24 @@ async def steady(sends: int, journal: SqliteJournal | None) -> float:
     return (time.thread_time() - started) / sends * 1e6
 
 
+async def steady_journaled(sends: int, path: Path) -> float:
+    """:func:`steady` with a journal at ``path``, committed by its writer process as the
+    server has it."""
+    journal = SqliteJournal(path)
+    journal.start_writer()
+    try:
+        return await steady(sends, journal)
+    finally:
+        journal.close()
+
+
 async def main(sends: int, rounds: int) -> None:
     """On a running loop: the journal's writer process answers through it."""
     parts(sends)
     with tempfile.TemporaryDirectory() as folder:
         for round_ in range(1, rounds + 1):
             plain = await steady(sends, None)
-            journal = SqliteJournal(Path(folder) / f"{round_}.db")
-            journal.start_writer()
-            written = await steady(sends, journal)
-            journal.close()
+            written = await steady_journaled(sends, Path(folder) / f"{round_}.db")
             print(
                 f"round {round_}: {plain:.1f} us per send without the journal, "
                 f"{written:.1f} with it ({written / plain - 1:+.0%})"
