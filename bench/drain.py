@@ -1,0 +1,100 @@
+"""How fast callbacks that are already due go out: CPU per callback through the server's
+whole callback path (scheduler, report URL, dispatcher, keep-alive client, the answer
+recorded), on uvloop as in the server, to a raw keep-alive receiver in another process.
+
+Under the load bench a mock that lost the CPU for a while (the machine's other processes
+take it) must catch up while the callbacks of the sends it took before still fall due:
+how fast it drains is what bounds how late they get (bench/RESULTS.md, the tenth pass).
+The peer, in the same run: the reference mock's way (a queue, 32 tasks, its minimal
+client), which keeps nothing and never retries.
+
+usage: python bench/drain.py [MESSAGES=20000]   (3 callbacks each)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from senders import SINK, minimal
+
+from seeme_mock.core.config import GatewayConfig
+from seeme_mock.core.protocol import parse_params
+from seeme_mock.core.scenario import Step
+from seeme_mock.server.runtime import Runtime
+
+KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
+QUERY = (
+    f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{}}&callback=3,4,6"
+    "&callbackurl={}&format=json"
+)
+
+
+async def seeme_mock(base: str, messages: int) -> float:
+    """Seconds of this thread's CPU to deliver every callback of ``messages`` sends whose
+    statuses are all due at once."""
+    runtime = Runtime(GatewayConfig(progression=(Step(3, 0.0), Step(4, 0.0), Step(6, 0.0))))
+    url = f"{base}/cb".replace(":", "%3A").replace("/", "%2F")
+    for n in range(messages):
+        runtime.gateway.handle(parse_params(QUERY.format(n, url)), "127.0.0.1")
+    started = time.thread_time()
+    runtime.start_sending()
+    while runtime.gateway.count_pending_callbacks():  # reads every message: 1% of the CPU
+        await asyncio.sleep(0.1)  # waiting idle is no CPU
+    spent = time.thread_time() - started
+    await runtime.stop()
+    return spent
+
+
+async def reference(base: str, messages: int) -> float:
+    """The same callbacks, sent as the reference mock sends them."""
+    send, close = await minimal()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for n in range(messages):
+        for code in (3, 4, 6):
+            queue.put_nowait(f"{base}/cb?reference=r{n}&number=36301234567&code={code}")
+
+    async def sender() -> None:
+        while not queue.empty():
+            await send(queue.get_nowait())
+
+    started = time.thread_time()
+    await asyncio.gather(*(sender() for _ in range(32)))
+    spent = time.thread_time() - started
+    await close()
+    return spent
+
+
+def main(messages: int) -> None:
+    try:
+        import uvloop
+
+        run: Callable[[Awaitable[float]], float] = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    sink = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout is not None
+        base = f"http://127.0.0.1:{sink.stdout.readline().strip()}"
+        logging.getLogger("seeme_mock").setLevel(logging.ERROR)  # "go out late": sure
+        gc.freeze()  # as the server runs its collector (seeme_mock.server.collector)
+        gc.disable()
+        ours = run(seeme_mock(base, messages)) / (3 * messages) * 1e6
+        peer = run(reference(base, messages)) / (3 * messages) * 1e6
+    finally:
+        sink.terminate()
+    print(
+        f"{3 * messages} callbacks due at once: seeme-mock {ours:.1f} us of CPU each, "
+        f"the reference's way {peer:.1f} us ({ours / peer:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
