@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import re2
 
@@ -174,8 +174,10 @@ class Faults:
     late: Mapping[int, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PlannedCallback:
+class PlannedCallback(NamedTuple):
+    """A plan's parts are tuples, built for every send and read once (a frozen dataclass
+    is built field by field through ``object.__setattr__``, twice as long)."""
+
     code: int
     status_at: float
     due: float
@@ -191,8 +193,7 @@ class ReplyOption:
     after: float = 0.0
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     statuses: tuple[tuple[int, float], ...]
     callbacks: tuple[PlannedCallback, ...]
     reply: tuple[float, str] | None = None

@@ -46,6 +46,7 @@ class Due:
 
 
 _PENDING = CallbackState.PENDING  # a module global is read faster than an Enum member
+_DELIVERED = CallbackState.DELIVERED
 
 
 Changed = Callable[[Owner, Delivery | None, Attempt | None], None]
@@ -138,15 +139,17 @@ class Scheduler:
     def record(self, delivery: Delivery, attempt: Attempt, now: float) -> None:
         """Take the outcome of an attempt: done, retry later, or give up."""
         delivery.attempts.append(attempt)
-        allowed = self.retry.attempts if isinstance(delivery, Callback) else self.inbox_attempts
+        owner = delivery.owner
         if attempt.ok:
-            delivery.state = CallbackState.DELIVERED
-            self._next_in_outbox(delivery.owner, now)
-        elif len(delivery.attempts) >= allowed:
+            delivery.state = _DELIVERED
+            self._next_in_outbox(owner, now)
+        elif len(delivery.attempts) >= (
+            self.retry.attempts if isinstance(delivery, Callback) else self.inbox_attempts
+        ):
             self._fail(delivery, f"no 2xx answer after {len(delivery.attempts)} attempts", now)
         else:
             self._push(now + self.retry.delay_after(len(delivery.attempts)), delivery)
-        self._changed(delivery.owner, delivery, attempt)
+        self._changed(owner, delivery, attempt)
 
     def give_up(self, delivery: Delivery, why: str, now: float) -> None:
         """Without an attempt (nowhere to send it)."""

@@ -461,4 +461,12 @@ class _Connection(asyncio.Protocol):
 
 def _status_outcome(status: int | None) -> Outcome:
     assert status is not None
-    return Outcome(status, None if 200 <= status < 300 else f"HTTP {status}")
+    outcome = _OUTCOMES.get(status)
+    if outcome is None:
+        outcome = Outcome(status, None if 200 <= status < 300 else f"HTTP {status}")
+        if 100 <= status < 600:  # a handful, the same over and over: kept, not rebuilt
+            _OUTCOMES[status] = outcome
+    return outcome
+
+
+_OUTCOMES: dict[int, Outcome] = {}
