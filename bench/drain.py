@@ -9,6 +9,11 @@ The peer, in the same run: the reference mock's way (a queue, 32 tasks, its mini
 client), which keeps nothing and never retries.
 
 usage: python bench/drain.py [MESSAGES=20000]   (3 callbacks each)
+       python bench/drain.py --instructions [MESSAGES=2000]   (valgrind: bench/callgrind.py)
+
+The second form counts instructions instead, which barely move from run to run: a drain
+of 2*MESSAGES less one of MESSAGES, less the sends alone (taken, never sent) likewise,
+per callback; and the sends' own per send.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from callgrind import instructions, need_valgrind
 from senders import SINK, minimal
 
 from seeme_mock.core.config import GatewayConfig
@@ -37,16 +43,17 @@ QUERY = (
 )
 
 
-async def seeme_mock(base: str, messages: int) -> float:
+async def seeme_mock(base: str, messages: int, drain: bool = True) -> float:
     """Seconds of this thread's CPU to deliver every callback of ``messages`` sends whose
-    statuses are all due at once."""
+    statuses are all due at once (``drain`` False: the sends are taken, nothing is sent)."""
     runtime = Runtime(GatewayConfig(progression=(Step(3, 0.0), Step(4, 0.0), Step(6, 0.0))))
     url = f"{base}/cb".replace(":", "%3A").replace("/", "%2F")
     for n in range(messages):
         runtime.gateway.handle(parse_params(QUERY.format(n, url)), "127.0.0.1")
     started = time.thread_time()
-    runtime.start_sending()
-    while runtime.gateway.count_pending_callbacks():  # reads every message: 1% of the CPU
+    if drain:
+        runtime.start_sending()
+    while drain and runtime.gateway.count_pending_callbacks():  # reads every message: 1%
         await asyncio.sleep(0.1)  # waiting idle is no CPU
     spent = time.thread_time() - started
     await runtime.stop()
@@ -72,29 +79,63 @@ async def reference(base: str, messages: int) -> float:
     return spent
 
 
-def main(messages: int) -> None:
-    try:
-        import uvloop
-
-        run: Callable[[Awaitable[float]], float] = uvloop.run
-    except ImportError:
-        run = asyncio.run
+def with_sink(measure: Callable[[str], None]) -> None:
+    """``measure(base URL)`` while a raw keep-alive receiver runs in another process; the
+    collector as the server runs it (seeme_mock.server.collector)."""
+    logging.getLogger("seeme_mock").setLevel(logging.ERROR)  # "go out late": sure
     sink = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
     try:
         assert sink.stdout is not None
         base = f"http://127.0.0.1:{sink.stdout.readline().strip()}"
-        logging.getLogger("seeme_mock").setLevel(logging.ERROR)  # "go out late": sure
-        gc.freeze()  # as the server runs its collector (seeme_mock.server.collector)
+        gc.freeze()
         gc.disable()
-        ours = run(seeme_mock(base, messages)) / (3 * messages) * 1e6
-        peer = run(reference(base, messages)) / (3 * messages) * 1e6
+        measure(base)
     finally:
         sink.terminate()
+
+
+def loop_runner() -> Callable[[Awaitable[float]], float]:
+    try:
+        import uvloop
+
+        return uvloop.run  # type: ignore[no-any-return]
+    except ImportError:
+        return asyncio.run
+
+
+def main(messages: int) -> None:
+    run = loop_runner()
+
+    def measure(base: str) -> None:
+        ours = run(seeme_mock(base, messages)) / (3 * messages) * 1e6
+        peer = run(reference(base, messages)) / (3 * messages) * 1e6
+        print(
+            f"{3 * messages} callbacks due at once: seeme-mock {ours:.1f} us of CPU each, "
+            f"the reference's way {peer:.1f} us ({ours / peer:.2f}x)"
+        )
+
+    with_sink(measure)
+
+
+def count_instructions(messages: int) -> None:
+    need_valgrind("bench/drain.py --instructions")
+
+    def count(what: str, messages: int) -> int:
+        return instructions(__file__, "--stream", what, str(messages))
+
+    sends = count("sends", 2 * messages) - count("sends", messages)
+    drained = count("drain", 2 * messages) - count("drain", messages) - sends
     print(
-        f"{3 * messages} callbacks due at once: seeme-mock {ours:.1f} us of CPU each, "
-        f"the reference's way {peer:.1f} us ({ours / peer:.2f}x)"
+        f"{drained / (3 * messages):,.0f} instructions per callback drained, "
+        f"{sends / messages:,.0f} per send taken"
     )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    if sys.argv[1:2] == ["--stream"]:
+        what, messages = sys.argv[2], int(sys.argv[3])
+        with_sink(lambda base: loop_runner()(seeme_mock(base, messages, what == "drain")))
+    elif sys.argv[1:2] == ["--instructions"]:
+        count_instructions(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)

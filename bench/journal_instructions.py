@@ -1,6 +1,5 @@
 """Instructions per send that the journal costs the server's thread, counted by valgrind
-(callgrind). Unlike a time, a count barely moves from run to run (the load bench's
-figures move by 20%), so a change of a few percent shows. Each figure is the difference
+(bench/callgrind.py). Each figure is the difference
 between a stream of 2*SENDS sends and one of SENDS (bench/send_path.py's steady stream,
 on a loop, with the journal's writer process as in the server), which cancels the
 start-up. The writer process itself is not counted: it runs on another core.
@@ -11,30 +10,18 @@ usage: python bench/journal_instructions.py [SENDS=1500]   (needs valgrind)
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from callgrind import instructions, need_valgrind
 from send_path import steady, steady_journaled
 
 
 def count(journal: bool, sends: int) -> int:
     """Instructions of one stream of ``sends``, start-up included."""
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-         sys.executable, __file__, "--stream", "journal" if journal else "plain", str(sends)],
-        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dicts in every run
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise SystemExit(f"valgrind printed no count:\n{done.stderr}")
-    return int(found[1])
+    return instructions(__file__, "--stream", "journal" if journal else "plain", str(sends))
 
 
 async def stream(journal: bool, sends: int) -> None:
@@ -46,8 +33,7 @@ async def stream(journal: bool, sends: int) -> None:
 
 
 def main(sends: int) -> None:
-    if shutil.which("valgrind") is None:
-        raise SystemExit("bench/journal_instructions.py needs valgrind (apt-get install valgrind)")
+    need_valgrind("bench/journal_instructions.py")
     per_send = {}
     for journal in (False, True):
         per_send[journal] = (count(journal, 2 * sends) - count(journal, sends)) / sends
