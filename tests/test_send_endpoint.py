@@ -15,7 +15,7 @@ import pytest
 from conftest import VALID_KEY, Serve
 from seeme_mock import GatewayConfig
 from seeme_mock.cli import main
-from seeme_mock.core.protocol import Format, Reply, render
+from seeme_mock.core.protocol import Format, Reply, parse_params, render
 from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.runtime import Runtime
 from seeme_mock.server.send_endpoint import SendEndpoint
@@ -166,6 +166,20 @@ def test_message_bytes_that_are_not_utf8_get_code_12(
     out = tmp_path / "journal.json"
     assert main(["export", "--journal", str(journal), "-o", str(out)]) == 0
     assert json.loads(out.read_text())["rejections"][0]["params"]["message"] == "K\\xe9"
+
+
+@pytest.mark.parametrize(
+    "raw", [b"sender=Shop%FF&message=K%E9&number=1", b"sender=Shop\xff&message=K\xe9&number=1"]
+)
+def test_bytes_that_are_not_utf8_stay_only_in_the_message(raw: bytes) -> None:
+    """So that the send is refused with code 12; in any other parameter they become U+FFFD,
+    and the parameters around them are kept as they are."""
+    assert parse_params(raw) == {"sender": "Shop\ufffd", "message": "K\udce9", "number": "1"}
+    assert parse_params(raw.replace(b"%FF", b"").replace(b"\xff", b"")) == {
+        "sender": "Shop",
+        "message": "K\udce9",
+        "number": "1",
+    }
 
 
 def test_garbage_never_gets_a_500(serve: Serve, client: httpx.Client) -> None:

@@ -191,9 +191,10 @@ def parse_params(raw: str | bytes) -> dict[str, str]:
         if pair:
             name, _, value = pair.partition("=")
             params[_unquote(name)] = _unquote(value)
-    for name, value in params.items():
-        if name != "message" and has_undecodable_bytes(value):
-            params[name] = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if has_undecodable_bytes("".join(params.values())):  # rare: one look for them all
+        for name, value in params.items():
+            if name != "message" and has_undecodable_bytes(value):
+                params[name] = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return params
 
 
