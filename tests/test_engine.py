@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from conftest import START, VALID_KEY
 from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
 
@@ -63,6 +65,23 @@ def test_account_defaults_apply_when_the_send_names_nothing() -> None:
     gw, clock = gateway(callback_url="http://default/dlr")
     send(gw)
     assert run(gw, clock, 10, lambda url: OK) == []
+
+
+def test_what_was_recorded_cannot_be_changed_and_can_be_counted() -> None:
+    """Attempts and status changes are public records of the past: immutable, and
+    hashable, so a test can put them in a set (a plain dataclass, tried for speed, was
+    neither)."""
+    gw, clock = gateway()
+    send(gw, callback="3,4,6", callbackurl="http://sut/dlr")
+    run(gw, clock, 60, lambda url: OK)
+    message = gw.messages[0]
+    attempts = [a for callback in message.callbacks for a in callback.attempts]
+    assert len(attempts) == 3 and len(set(attempts)) == 1  # the same outcome, three times
+    assert len(set(message.statuses)) == len(message.statuses) == 3
+    with pytest.raises(AttributeError):
+        attempts[0].status = 500  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        message.statuses[0].code = 7  # type: ignore[misc]
 
 
 def test_retries_back_off_and_keep_the_order() -> None:
