@@ -5,8 +5,9 @@
 # milliseconds (bench/RESULTS.md, the tenth pass). Those come when they like; here they
 # are made on purpose: the mock is stopped (SIGSTOP) for PAUSE_MS, PAUSES times, 3 s apart,
 # in the middle of a 10 s run of the shared load bench. Printed per mock: the bench's
-# line, and the callbacks more than 10 ms late for each pause, also as milliseconds of
-# the mock's own callback rate (late ÷ callbacks per second): what a pause cost it,
+# line, and the callbacks more than 10 ms late in the run divided by the pauses (the
+# run's other late callbacks count too, a few hundred in most runs), also as milliseconds
+# of the mock's own callback rate (late ÷ callbacks per second): what a pause cost it,
 # whatever its load.
 # usage: bench/stall.sh [PAUSE_MS=30] [PAUSES=2] [ROUNDS=2] [SERVE OPTIONS...]
 #   (SHARED as in bench/compare.sh; the options go to seeme-mock serve)
@@ -19,13 +20,24 @@ if [ ! -f "$bench" ]; then
   echo "bench/stall.sh needs the shared load bench in \$SHARED (now $shared)" >&2
   exit 2
 fi
+if [ "$pauses" -lt 1 ]; then
+  echo "bench/stall.sh: PAUSES must be 1 or more (it divides by them)" >&2
+  exit 2
+fi
 pause=$(python3 -c "print($pause_ms / 1000)")
+mock=""
+trap 'if [ -n "$mock" ]; then kill -CONT "$mock" 2>/dev/null || true; kill "$mock" 2>/dev/null || true; fi' EXIT
 
 run() {  # run LABEL COMMAND...: a fresh mock on 18081, warmed up, then the paused run
   local label=$1; shift
   "$@" >/dev/null 2>&1 &
   local pid=$!
+  mock=$pid
   sleep 1.5
+  if ! kill -0 "$pid" 2>/dev/null; then  # else the bench would measure whatever holds the port
+    echo "bench/stall.sh: $label did not start (is port 18081 taken?)" >&2
+    exit 2
+  fi
   bash "$bench" 18081 5 32 "$label-warmup" >/dev/null
   (
     sleep 2.6  # nginx starts and the run's first second passes
@@ -38,6 +50,7 @@ run() {  # run LABEL COMMAND...: a fresh mock on 18081, warmed up, then the paus
   line=$(bash "$bench" 18081 10 32 "$label" | tail -n1)
   wait "$stopper" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  mock=""
   python3 - "$(ls -td /tmp/cbbench.* | head -n1)" "$line" "$pauses" <<'PY'
 import sys
 from pathlib import Path
