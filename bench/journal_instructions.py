@@ -1,8 +1,8 @@
 """Instructions per send that the journal costs the server's thread, counted by valgrind
-(bench/callgrind.py). Each figure is the difference
-between a stream of 2*SENDS sends and one of SENDS (bench/send_path.py's steady stream,
-on a loop, with the journal's writer process as in the server), which cancels the
-start-up. The writer process itself is not counted: it runs on another core.
+(bench/callgrind.py). Each figure is the difference between a stream of 2*SENDS sends
+and one of SENDS (bench/send_path.py's steady stream, on a loop, with the journal's
+writer process as in the server), which cancels the start-up. The writer process itself
+is not counted: it runs on another core.
 
 usage: python bench/journal_instructions.py [SENDS=1500]   (needs valgrind)
 """
