@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from callgrind import instructions, need_valgrind
+from send_path import KEY
 from senders import SINK, minimal
 
 from seeme_mock.core.config import GatewayConfig
@@ -36,7 +37,6 @@ from seeme_mock.core.protocol import parse_params
 from seeme_mock.core.scenario import Step
 from seeme_mock.server.runtime import Runtime
 
-KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
 QUERY = (
     f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{}}&callback=3,4,6"
     "&callbackurl={}&format=json"
