@@ -151,7 +151,8 @@ def _delivery_state(delivery: Callback | Forward) -> dict[str, Any]:
 
 
 def _attempt_rows(delivery: Callback | Forward) -> list[tuple[Any, ...]]:
-    return [(a.at, a.status, a.error, a.latency) for a in delivery.attempts]
+    """Plain tuples (an Attempt pickled would name its class, which no journal loads)."""
+    return [tuple(a) for a in delivery.attempts]
 
 
 def _attempts(state: Mapping[str, Any]) -> list[Attempt]:

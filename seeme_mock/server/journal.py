@@ -158,11 +158,7 @@ class SqliteJournal:
         if message.id in self._messages:
             return  # written whole at the end of this turn, this change with it
         index = message.callbacks.index(callback)
-        tried = (
-            _NO_ATTEMPT
-            if attempt is None
-            else (attempt.at, attempt.status, attempt.error, attempt.latency)
-        )
+        tried = _NO_ATTEMPT if attempt is None else attempt  # its values, in the columns' order
         self._attempts.append((message.id, index, *tried, callback.state._value_, callback.failure))
         self._soon()
 
