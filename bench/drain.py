@@ -24,23 +24,18 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from callgrind import instructions, need_valgrind
-from send_path import KEY
-from senders import SINK, minimal
+from send_path import SEND_TO
+from senders import SINK, loop_runner, minimal
 
 from seeme_mock.core.config import GatewayConfig
 from seeme_mock.core.protocol import parse_params
 from seeme_mock.core.scenario import Step
 from seeme_mock.server.runtime import Runtime
-
-QUERY = (
-    f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{}}&callback=3,4,6"
-    "&callbackurl={}&format=json"
-)
 
 
 async def seeme_mock(base: str, messages: int, drain: bool = True) -> float:
@@ -49,7 +44,7 @@ async def seeme_mock(base: str, messages: int, drain: bool = True) -> float:
     runtime = Runtime(GatewayConfig(progression=(Step(3, 0.0), Step(4, 0.0), Step(6, 0.0))))
     url = f"{base}/cb".replace(":", "%3A").replace("/", "%2F")
     for n in range(messages):
-        runtime.gateway.handle(parse_params(QUERY.format(n, url)), "127.0.0.1")
+        runtime.gateway.handle(parse_params(SEND_TO.format(n, url)), "127.0.0.1")
     started = time.thread_time()
     if drain:
         runtime.start_sending()
@@ -92,15 +87,6 @@ def with_sink(measure: Callable[[str], None]) -> None:
         measure(base)
     finally:
         sink.terminate()
-
-
-def loop_runner() -> Callable[[Awaitable[float]], float]:
-    try:
-        import uvloop
-
-        return uvloop.run  # type: ignore[no-any-return]
-    except ImportError:
-        return asyncio.run
 
 
 def main(messages: int) -> None:

@@ -25,10 +25,12 @@ from seeme_mock.core.scenario import Step
 from seeme_mock.server.journal import SqliteJournal
 
 KEY = "c2415537c8fca33feab37f0017faddf1fe5a"  # SeeMe's documented example key
-QUERY = (
-    f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{}}&callback=3,4,6"
-    "&callbackurl=http%3A%2F%2F127.0.0.1%3A19090%2Fcb&format=json"
+SEND_TO = (
+    f"key={KEY}&number=36301234567&message=Hello+world&reference=r{{0}}&callback=3,4,6"
+    "&callbackurl={1}&format=json"
 )
+"""A send with reference r{0} whose callbacks go to {1} (form-encoded)."""
+QUERY = SEND_TO.replace("{1}", "http%3A%2F%2F127.0.0.1%3A19090%2Fcb").replace("{0}", "{}")
 START = 1_700_000_000.0
 
 

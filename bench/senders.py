@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 
@@ -139,6 +140,19 @@ async def measure(
           f"{requests / wall:7.0f}/s, {ok} of {requests} answered 200")  # fmt: skip
 
 
+T = TypeVar("T")
+
+
+def loop_runner() -> Callable[[Awaitable[T]], T]:
+    """uvloop's run, as the server uses it, when installed."""
+    try:
+        import uvloop
+
+        return uvloop.run  # type: ignore[no-any-return]
+    except ImportError:
+        return asyncio.run
+
+
 def main(requests: int) -> None:
     sink = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
     try:
@@ -152,14 +166,7 @@ def main(requests: int) -> None:
         except ImportError:
             print("pyreqwest is not installed: pip install pyreqwest to compare it too")
         for name, make in candidates:
-            runner = asyncio.run
-            try:
-                import uvloop
-
-                runner = uvloop.run
-            except ImportError:
-                pass
-            runner(measure(name, make, base, requests))
+            loop_runner()(measure(name, make, base, requests))
     finally:
         sink.terminate()
 
