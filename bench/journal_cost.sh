@@ -4,11 +4,15 @@
 # bench; ROUNDS pairs, alternating, so both sides see the same machine. bench/compare.sh
 # measures the journal too, but on a server that lives through every round beside three
 # others, and its figure moves more from run to run.
-# usage: bench/journal_cost.sh [ROUNDS] [SECONDS]   (SHARED as in bench/compare.sh)
+# CONNECTIONS (default 32, the shared bench's) is how many sends wrk keeps in flight.
+# More of them show how much of the cost is waiting, not work: a send with the journal
+# is answered only once committed, so with 32 in flight the server runs short of sends
+# to take while they wait (bench/RESULTS.md, the eleventh pass).
+# usage: bench/journal_cost.sh [ROUNDS] [SECONDS] [CONNECTIONS]   (SHARED as in bench/compare.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${SHARED:-$(dirname "$here")/../shared}
-rounds=${1:-3}; secs=${2:-10}
+rounds=${1:-3}; secs=${2:-10}; conns=${3:-32}
 if ! python -c 'import seeme_mock' 2>/dev/null; then
   echo "bench/journal_cost.sh: 'python' here has no seeme-mock; activate its venv" >&2
   exit 2
@@ -23,8 +27,8 @@ run() {  # LABEL [serve options]: prints the bench's line
     echo "bench/journal_cost.sh: seeme-mock did not start (is port 18081 taken?): $work/$1.log" >&2
     exit 2
   fi
-  bash "$shared/bench/callback_bench.sh" 18081 5 32 warmup >/dev/null
-  bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1
+  bash "$shared/bench/callback_bench.sh" 18081 5 "$conns" warmup >/dev/null
+  bash "$shared/bench/callback_bench.sh" 18081 "$secs" "$conns" "$1" | tail -n1
   kill "$server"
   wait "$server" || true
 }

@@ -52,12 +52,17 @@ class Dispatcher:
         per_receiver: int = 64,
         max_backlog: int = 10_000,
         on_error: Callable[[BaseException], None] = lambda exc: None,
+        after_tick: Callable[[], None] = lambda: None,
     ) -> None:
+        """``after_tick`` runs once the callbacks that fell due went out: a tick's are most
+        of a turn's work under load, and what waits for the loop's next poll meanwhile can
+        be looked at here (the journal's commits)."""
         self.gateway = gateway
         self.sender = self._network_sender = sender
         self._per_receiver = per_receiver
         self._max_backlog = max_backlog
         self._on_error = on_error
+        self._after_tick = after_tick
         self._lanes: dict[str, _Lane] = {}
         self._paces: dict[str, Pace] = {}
         """How fast sends to each receiver are taken, kept when its lane empties."""
@@ -194,6 +199,7 @@ class Dispatcher:
             return
         for dispatch in self.gateway.collect_due():
             self._enqueue(dispatch)
+        self._after_tick()
         self._wake()
 
     def _drop_lanes(self) -> None:

@@ -172,7 +172,7 @@ class FastPath(asyncio.Protocol):
 
     def _wait_for(self, answer: Later) -> None:
         self._pending = answer
-        answer.ready.add_done_callback(self._answered)
+        answer.then(self._answered)
         self._update_reading()
 
     def _answered(self, ready: asyncio.Future[Any]) -> None:

@@ -28,6 +28,7 @@ from ..core.errors import ConfigError
 from ..core.journal_state import inbound_state, message_row, rejection_state, state_of_row
 from ..core.records import Attempt, Callback, Inbound, Message, Rejected
 from .journal_writer import Statements, WriterProcess, commit, connect
+from .shared_future import SharedFuture
 
 __all__ = ["Saved", "SqliteJournal"]
 
@@ -206,6 +207,12 @@ class SqliteJournal:
             log.warning("the journal's writer process could not start (%s): the server "
                         "writes the journal itself", exc)  # fmt: skip
 
+    def settle_committed(self) -> None:
+        """Settle the commits the writer process reported since the loop last polled, so
+        their sends are answered now rather than after the rest of this turn's work."""
+        if self._writer is not None:
+            self._writer.poll()
+
     def _writer_lost(self, unsure: list[Statements]) -> None:
         self._writer = None
         for statements in unsure:
@@ -224,7 +231,7 @@ class SqliteJournal:
             return self._writer.last() if self._writer is not None else None
         self._soon()
         if self._written is None:
-            self._written = asyncio.get_running_loop().create_future()
+            self._written = SharedFuture(loop=asyncio.get_running_loop())
         return self._written
 
     def _soon(self) -> None:
@@ -246,7 +253,8 @@ class SqliteJournal:
         try:
             statements = self._take()
             if self._writer is not None:
-                self._writer.send(statements, written or asyncio.get_running_loop().create_future())
+                loop = asyncio.get_running_loop()
+                self._writer.send(statements, written or SharedFuture(loop=loop))
                 written = None  # the writer settles it
             else:
                 commit(self._db, statements)

@@ -16,6 +16,7 @@ from .dispatcher import Dispatcher
 from .inprocess import AppKind, InProcessSender
 from .journal import SqliteJournal
 from .sender import CallbackSender, KeepAliveSender
+from .shared_future import SharedFuture
 
 __all__ = ["Runtime"]
 
@@ -54,6 +55,7 @@ class Runtime:
             per_receiver=connections,
             max_backlog=max_backlog,
             on_error=self.errors.append,
+            after_tick=journal.settle_committed if journal is not None else lambda: None,
         )
 
     @property
@@ -92,7 +94,7 @@ class Runtime:
         turn = self._turn_end
         if turn is None or turn.done():
             loop = asyncio.get_running_loop()
-            turn = self._turn_end = loop.create_future()
+            turn = self._turn_end = SharedFuture(loop=loop)
             loop.call_soon(_settle, turn)
         return turn
 

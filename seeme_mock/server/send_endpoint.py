@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from ..core.protocol import Format, Rejection, Reply, render
 from .runtime import Runtime
+from .shared_future import when_done
 
 __all__ = ["Later", "Rendered", "SendEndpoint"]
 
@@ -41,6 +42,11 @@ class Later:
             return cast(Rendered, await self.ready)
         await asyncio.shield(self.ready)  # the turn's, shared: a cancelled send must not end it
         return self.rendered
+
+    def then(self, waiter: Callable[[asyncio.Future[Any]], None]) -> None:
+        """Call ``waiter(self.ready)`` once the answer may be given: as soon as a turn's end
+        or a commit comes (:mod:`.shared_future`)."""
+        when_done(self.ready, waiter)
 
     def cancel(self) -> None:
         """The client is gone: stop the task that would answer it (never the shared end of
@@ -95,7 +101,7 @@ class SendEndpoint:
             except Exception as exc:
                 ready.set_exception(exc)
 
-        answer.ready.add_done_callback(settle)
+        answer.then(settle)
 
     async def _answer_with_room(self, params: Mapping[str, str], client_ip: str) -> Rendered:
         """After back-pressure: callbacks to the send's receiver pile up."""
