@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import pickle
+import select
 import signal
 import sqlite3
 import subprocess
@@ -37,6 +38,7 @@ from seeme_mock.server import journal_writer
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.journal_writer import Statements, _frame, _frames
+from seeme_mock.server.shared_future import SharedFuture
 
 
 def send_many(url: str, callbackurl: str, count: int) -> None:
@@ -523,3 +525,59 @@ def test_a_writer_whose_answers_find_no_reader_commits_and_ends_quietly(tmp_path
     send_one_transaction(to_writer)
     assert server.communicate(timeout=30)[0] == "'' 0\n"  # no traceback, exit code 0
     assert written_under_k(path) == [("v",)]
+
+
+def test_a_commit_is_answered_between_two_pieces_of_a_turn(tmp_path: Path) -> None:
+    """Under load a turn of the loop takes about a millisecond: the sends of a commit the
+    writer already reported must not wait for the loop's next poll, nor a turn more for
+    their future's callbacks (the dispatcher asks after each tick's callbacks)."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(), ManualClock(START), journal)
+
+    async def scenario() -> list[str]:
+        journal.start_writer()
+        seen: list[str] = []
+        gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "a"})
+        committed = journal.when_written()
+        assert isinstance(committed, SharedFuture)
+        committed.then(lambda _: seen.append("answered"))
+        await asyncio.sleep(0)  # the turn ends: its transaction goes to the writer
+        writer = journal._writer
+        assert writer is not None
+        assert select.select([writer._acks], [], [], 30)[0]  # reported, not yet read
+        seen.append("reported")
+        journal.settle_committed()  # no turn of the loop in between
+        seen.append("settled")
+        return seen
+
+    assert asyncio.run(scenario()) == ["reported", "answered", "settled"]
+    assert [state["text"] for state in journal.load().messages] == ["a"]
+    journal.close()
+
+
+def test_a_shared_future_runs_its_waiters_as_it_is_settled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        shared = SharedFuture(loop=asyncio.get_running_loop())
+        shared.add_done_callback(lambda _: seen.append("done callback"))  # a turn later
+        shared.then(lambda _: seen.append("first"))
+        shared.then(lambda _: seen.append(str(1 / 0)))  # a bug: logged, the others run
+        shared.then(lambda _: seen.append("third"))
+        shared.set_result(None)
+        seen.append("settled")
+        shared.then(lambda _: seen.append("late"))  # already done: a turn later, not inline
+        seen.append("asked late")
+        await asyncio.sleep(0)
+        cancelled = SharedFuture(loop=asyncio.get_running_loop())
+        cancelled.then(lambda f: seen.append(f"cancelled {f.cancelled()}"))
+        cancelled.cancel()
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        "first", "third", "settled", "asked late", "done callback", "late", "cancelled True"
+    ]  # fmt: skip
+    [failed] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert failed.getMessage() == "seeme-mock failed to answer a send"
+    assert failed.exc_info is not None and failed.exc_info[0] is ZeroDivisionError
