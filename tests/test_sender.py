@@ -28,6 +28,8 @@ class RawReceiver:
     def __init__(self, answer: Callable[[], bytes], keep: bool) -> None:
         self.answer, self.keep = answer, keep
         self.requests: list[bytes] = []
+        self.served_on: list[int] = []
+        """Each request's connection, counted from 1 in the order they were accepted."""
         self.connections = 0
         self._server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
@@ -40,13 +42,13 @@ class RawReceiver:
             except OSError:
                 return
             self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn, self.connections), daemon=True).start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, number: int) -> None:
         with contextlib.suppress(OSError):  # the client dropped a connection it found too talkative
-            self._answer_each(conn)
+            self._answer_each(conn, number)
 
-    def _answer_each(self, conn: socket.socket) -> None:
+    def _answer_each(self, conn: socket.socket, number: int) -> None:
         with conn:
             buffer = b""
             while True:
@@ -57,8 +59,10 @@ class RawReceiver:
                     buffer += chunk
                 request, _, buffer = buffer.partition(b"\r\n\r\n")
                 self.requests.append(request)
-                conn.sendall(self.answer())
-                if not self.keep:
+                self.served_on.append(number)
+                answer = self.answer()
+                conn.sendall(answer)
+                if not self.keep or b"Connection: close" in answer:
                     return
 
     def close(self) -> None:
@@ -133,6 +137,34 @@ def test_a_kept_alive_connection_the_receiver_dropped_is_retried_once(receiver: 
     got = receiver(OK, keep=False)
     assert send_all([f"{got.url}/a", f"{got.url}/b"]) == [Outcome(200, None)] * 2
     assert got.connections == 2 and len(got.requests) == 2
+
+
+def test_a_connection_the_receiver_retires_is_succeeded_before_a_callback_needs_one(
+    receiver: Receivers,
+) -> None:
+    """nginx ends a kept-alive connection after its 1,000th answer, saying so: under load,
+    every connection within a few milliseconds. Its successor is opened at once, not by
+    the next callback; a receiver that ends every connection after one answer gets none."""
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK"
+    answers = iter([OK, closing, OK])
+    retiring = receiver(lambda: next(answers))
+    once_each = receiver(closing)
+
+    async def run() -> None:
+        sender = KeepAliveSender(per_receiver=4, timeout=5.0)
+        for n in range(2):
+            assert await outcome_of(sender, f"{retiring.url}/{n}") == Outcome(200, None)
+        await until("the successor of the retired connection", lambda: retiring.connections == 2)
+        assert await outcome_of(sender, f"{retiring.url}/2") == Outcome(200, None)
+        for n in range(2):
+            assert await outcome_of(sender, f"{once_each.url}/{n}") == Outcome(200, None)
+            # a successor's connecting starts before the answer is told
+            assert not sender._pools[once_each.url]._connecting
+        await sender.close()
+
+    asyncio.run(run())
+    assert retiring.served_on == [1, 1, 2]  # the third went on the successor, opened before
+    assert once_each.served_on == [1, 2]
 
 
 def test_answers_read_until_close_or_chunked_count(receiver: Receivers) -> None:

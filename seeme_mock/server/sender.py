@@ -175,7 +175,7 @@ class _Pool:
         userinfo, _, hostport = netloc.rpartition("@")
         host, port = _host_port(hostport, 443 if tls else 80)
         self._host, self._port, self._tls = host, port, tls
-        self._limit, self._idle_for = limit, idle
+        self._limit, self._idle_for, self._timeout = limit, idle, timeout
         self.timed_out = Outcome(None, f"no answer within {timeout:g} s")
         head = f"Host: {hostport}\r\nAccept: */*\r\n"
         if userinfo:  # http://user:pass@host/ as any client sends it: Basic authorization
@@ -223,15 +223,19 @@ class _Pool:
             self._discard(connection)
         return None
 
+    async def _connection(self, timeout: float) -> _Connection:
+        _, connection = await asyncio.wait_for(
+            self.loop.create_connection(
+                lambda: _Connection(self), self._host, self._port, ssl=self._tls,
+                server_hostname=self._host if self._tls else None,
+            ),
+            timeout,
+        )  # fmt: skip
+        return connection
+
     async def _connect(self, exchange: _Exchange) -> None:
         try:
-            _, connection = await asyncio.wait_for(
-                self.loop.create_connection(
-                    lambda: _Connection(self), self._host, self._port, ssl=self._tls,
-                    server_hostname=self._host if self._tls else None,
-                ),
-                exchange.deadline - self.loop.time(),
-            )  # fmt: skip
+            connection = await self._connection(exchange.deadline - self.loop.time())
         except BaseException as exc:
             self._open -= 1
             if isinstance(exc, asyncio.TimeoutError):
@@ -280,8 +284,39 @@ class _Pool:
         if connection.usable and not self._closed:
             connection.idle_since = self.loop.time()
             self._idle.append(connection)
-        else:
-            self._discard(connection)
+            return
+        self._discard(connection)
+        if connection.retired and not self._closed and self._open < self._limit:
+            self._open_successor()
+
+    def _open_successor(self) -> None:
+        """Open the successor of a connection the receiver ended on purpose, now rather
+        than when a callback finds no idle one. A receiver ends them at a count of
+        requests (nginx: 1,000), so under a steady load it ends every one within a few
+        milliseconds, and the callbacks of those milliseconds each waited for a connection
+        of their own: a burst of late callbacks every 2.5 s under the load bench
+        (bench/RESULTS.md, the eleventh pass)."""
+        self._open += 1
+        task = self.loop.create_task(self._successor())
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
+    async def _successor(self) -> None:
+        try:
+            connection = await self._connection(self._timeout)
+        except (OSError, ValueError, asyncio.TimeoutError):
+            self._open -= 1  # the next callback tries again, and says what is wrong
+            return
+        except BaseException:  # cancelled: the pool closed
+            self._open -= 1
+            raise
+        if self._closed:
+            self._open -= 1
+            connection.close()
+            return
+        self._connections.add(connection)
+        self._release(connection)
+        self._serve_waiting()
 
     def _discard(self, connection: _Connection) -> None:
         connection.close()
@@ -416,6 +451,14 @@ class _Connection(asyncio.Protocol):
                 self._exchange = None
                 self.close()
                 self._pool.finished(self, exchange, _status_outcome(self._status))
+
+    @property
+    def retired(self) -> bool:
+        """Its last answer came whole and ended a connection that had carried others
+        (``Connection: close``, as nginx says on a connection's 1,000th answer): the
+        receiver keeps connections alive, and ends them at a count. One that ends each
+        connection after one answer is not (HTTP/1.0, pytest-httpserver)."""
+        return self._complete and not self._keep and self._answered > 1
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
