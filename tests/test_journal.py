@@ -573,10 +573,14 @@ def test_a_shared_future_runs_its_waiters_as_it_is_settled(
         cancelled = SharedFuture(loop=asyncio.get_running_loop())
         cancelled.then(lambda f: seen.append(f"cancelled {f.cancelled()}"))
         cancelled.cancel()
+        failed = SharedFuture(loop=asyncio.get_running_loop())
+        failed.then(lambda f: seen.append(f"failed {f.exception()!r}"))
+        failed.set_exception(OSError("gone"))
         return seen
 
     assert asyncio.run(scenario()) == [
-        "first", "third", "settled", "asked late", "done callback", "late", "cancelled True"
+        "first", "third", "settled", "asked late", "done callback", "late", "cancelled True",
+        "failed OSError('gone')",
     ]  # fmt: skip
     [failed] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert failed.getMessage() == "seeme-mock failed to answer a send"

@@ -294,8 +294,8 @@ class _Pool:
         than when a callback finds no idle one. A receiver ends them at a count of
         requests (nginx: 1,000), so under a steady load it ends every one within a few
         milliseconds, and the callbacks of those milliseconds each waited for a connection
-        of their own: a burst of late callbacks every 2.5 s under the load bench
-        (bench/RESULTS.md, the eleventh pass)."""
+        of their own: in some runs of the load bench, a burst of late callbacks every
+        2.5 s (bench/RESULTS.md, the eleventh pass)."""
         self._open += 1
         task = self.loop.create_task(self._successor())
         self._connecting.add(task)

@@ -40,6 +40,10 @@ class SharedFuture(asyncio.Future[None]):
         super().set_result(result)
         self._settled()
 
+    def set_exception(self, exception: type | BaseException) -> None:
+        super().set_exception(exception)
+        self._settled()
+
     def cancel(self, msg: Any = None) -> bool:
         cancelled = super().cancel(msg)
         if cancelled:
