@@ -21,9 +21,9 @@ import base64
 import re
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import lru_cache
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote
 
 import httptools
@@ -206,10 +206,7 @@ class _Pool:
         if connection is not None:
             connection.begin(exchange)
         elif self._open < self._limit:
-            self._open += 1
-            task = self.loop.create_task(self._connect(exchange))
-            self._connecting.add(task)
-            task.add_done_callback(self._connecting.discard)
+            self._start_connecting(self._connect(exchange))
         else:
             self._waiting.append(exchange)
             if self._wait_timer is None:
@@ -223,35 +220,49 @@ class _Pool:
             self._discard(connection)
         return None
 
-    async def _connection(self, timeout: float) -> _Connection:
-        _, connection = await asyncio.wait_for(
-            self.loop.create_connection(
-                lambda: _Connection(self), self._host, self._port, ssl=self._tls,
-                server_hostname=self._host if self._tls else None,
-            ),
-            timeout,
-        )  # fmt: skip
+    def _start_connecting(self, connecting: Coroutine[Any, Any, None]) -> None:
+        """Count a connection as open while ``connecting`` opens it (it calls
+        :meth:`_connection`), and keep the task, for close() to cancel."""
+        self._open += 1
+        task = self.loop.create_task(connecting)
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
+    async def _connection(self, timeout: float) -> _Connection | None:
+        """A new connection of the pool's, or None when the pool closed meanwhile; what
+        failed is raised. Either way the count :meth:`_start_connecting` took is settled."""
+        try:
+            _, connection = await asyncio.wait_for(
+                self.loop.create_connection(
+                    lambda: _Connection(self), self._host, self._port, ssl=self._tls,
+                    server_hostname=self._host if self._tls else None,
+                ),
+                timeout,
+            )  # fmt: skip
+        except BaseException:
+            self._open -= 1
+            raise
+        if self._closed:
+            self._open -= 1
+            connection.close()
+            return None
+        self._connections.add(connection)
         return connection
 
     async def _connect(self, exchange: _Exchange) -> None:
         try:
             connection = await self._connection(exchange.deadline - self.loop.time())
-        except BaseException as exc:
-            self._open -= 1
-            if isinstance(exc, asyncio.TimeoutError):
-                self._end(exchange, self.timed_out)
-            elif isinstance(exc, (OSError, ValueError)):
-                self._end(exchange, _failed(exc))
-            else:  # cancelled: the pool closed
-                self._end(exchange, _CLOSED)
-                raise
+        except asyncio.TimeoutError:
+            self._end(exchange, self.timed_out)
+        except (OSError, ValueError) as exc:
+            self._end(exchange, _failed(exc))
+        except BaseException:  # cancelled: the pool closed
+            self._end(exchange, _CLOSED)
+            raise
         else:
-            if self._closed:
-                self._open -= 1
-                connection.close()
+            if connection is None:
                 self._end(exchange, _CLOSED)
             else:
-                self._connections.add(connection)
                 connection.begin(exchange)
 
     def finished(self, connection: _Connection, exchange: _Exchange, outcome: Outcome) -> None:
@@ -296,27 +307,16 @@ class _Pool:
         milliseconds, and the callbacks of those milliseconds each waited for a connection
         of their own: in some runs of the load bench, a burst of late callbacks every
         2.5 s (bench/RESULTS.md, the eleventh pass)."""
-        self._open += 1
-        task = self.loop.create_task(self._successor())
-        self._connecting.add(task)
-        task.add_done_callback(self._connecting.discard)
+        self._start_connecting(self._successor())
 
     async def _successor(self) -> None:
         try:
             connection = await self._connection(self._timeout)
         except (OSError, ValueError, asyncio.TimeoutError):
-            self._open -= 1  # the next callback tries again, and says what is wrong
-            return
-        except BaseException:  # cancelled: the pool closed
-            self._open -= 1
-            raise
-        if self._closed:
-            self._open -= 1
-            connection.close()
-            return
-        self._connections.add(connection)
-        self._release(connection)
-        self._serve_waiting()
+            return  # the next callback tries again, and says what is wrong
+        if connection is not None:
+            self._release(connection)
+            self._serve_waiting()
 
     def _discard(self, connection: _Connection) -> None:
         connection.close()
