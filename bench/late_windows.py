@@ -14,6 +14,7 @@ usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -67,6 +68,7 @@ def main(work: Path, window: float) -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # piped into head: stop quietly
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     if sys.argv[1] == "--last":
