@@ -120,6 +120,24 @@ def test_after_an_idle_second_the_pace_starts_over_from_its_last_rate() -> None:
     assert pace.rate == pytest.approx(850 * pacing.CUT)  # not 2,000 * CUT
 
 
+def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_start() -> None:
+    pace, t = Pace(), 100.0
+    for _ in range(10):
+        t = window(pace, t, sends=60)  # 3,000 sends a second, on time
+    t = late_windows(pace, t, sends=60)
+    rate = 3000 * pacing.CUT
+    assert rate >= pacing.RESUME and pace.rate == pytest.approx(rate)
+    t += pacing.FORGET + 0.1
+    waits = [pace.admit(t) for _ in range(40)]  # the new run's rush, in one instant
+    assert pace.rate == pytest.approx(rate)
+    at_once = int(pacing.BURST * rate) + 1
+    assert waits[:at_once] == [0.0] * at_once
+    assert waits[-1] == pytest.approx((40 - at_once) / rate, rel=0.05)
+    for _ in range(10):  # on time at that rate: it grows, as any pacing does
+        t = window(pace, t, sends=50)
+    assert pace.rate is not None and pace.rate > rate
+
+
 def burst(server_url: str, url: str, count: int, prefix: str) -> list[dict[str, str]]:
     """``count`` sends naming ``url`` at once, from 20 threads."""
     with ThreadPoolExecutor(20) as pool:

@@ -112,7 +112,16 @@ class Dispatcher:
 
     def _turn(self, key: str) -> float:
         pace = None if self._closing else self._paces.get(key)
-        return 0.0 if pace is None else pace.admit(self.gateway.clock.now())
+        if pace is None:
+            return 0.0
+        was = pace.rate
+        turn = pace.admit(self.gateway.clock.now())
+        if was is None and pace.rate is not None:
+            log.warning(
+                "sends naming %s come again after a rest: taken at %.0f a second from the "
+                "start, the rate its callbacks last held (back-pressure)", key, pace.rate,
+            )  # fmt: skip
+        return turn
 
     def _full_lane(self, key: str) -> _Lane | None:
         lane = self._lanes.get(key)

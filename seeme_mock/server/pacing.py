@@ -40,8 +40,15 @@ FLOOR = 50.0
 BURST = 0.005
 """Seconds' worth of sends taken at once after a pause."""
 FORGET = 1.0
-"""Seconds without a callback after which the pace starts over, unpaced (its last rate is
-kept as the most a new pacing starts at)."""
+"""Seconds without a callback after which the pace starts over (its last rate is kept as
+the most a new pacing starts at)..."""
+RESUME = 1000.0
+"""...unpaced, unless that last rate was at least this many sends a second: then paced at
+it from the first send. A run that starts after a rest comes in a rush (the load bench's
+first 0.1-0.3 s at 10,000-15,000 sends a second), and the callbacks of those sends fall
+due together 0.1-0.3 s later, before any lateness could cut the rate (bench/RESULTS.md,
+the twelfth pass). A receiver last paced lower, one that was slow rather than a server
+short of CPU, is not held to it: a test suite's next burst to it goes unpaced."""
 
 
 class Pace:
@@ -75,6 +82,8 @@ class Pace:
         if self._window_end is not None and now - self._window_end > FORGET:
             self._resume = self.rate or self._resume
             self._start_over()  # idle: what was learnt of the demand is stale
+            if self._resume is not None and self._resume >= RESUME:
+                self.rate = self._resume
         self._taken += 1
         if self.rate is None:
             return 0.0
