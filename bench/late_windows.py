@@ -6,7 +6,7 @@ windows and prints those with a callback more than 10 ms late: sends answered an
 callbacks received a second, how many were late and the worst. Above them, the split
 that tells a run's two known causes apart (bench/RESULTS.md, the tenth and twelfth
 passes): callbacks of the sends taken in the run's first second (a run that starts in a
-rush) against the rest (episodes in mid-run, where the mock loses the CPU).
+rush) against the rest (episodes in mid-run, when the mock gets less done for a while).
 
 usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
        python bench/late_windows.py --last [WINDOW_SECONDS=0.1]   (the newest /tmp/cbbench.*)
