@@ -12,12 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from conftest import Serve, send, wait_for
 from seeme_mock import GatewayConfig, Step
+from seeme_mock.core.clock import ManualClock
+from seeme_mock.core.gateway import Gateway
+from seeme_mock.server import dispatcher as dispatching
 from seeme_mock.server import pacing
+from seeme_mock.server.dispatcher import Dispatcher
 from seeme_mock.server.journal import SqliteJournal
 from seeme_mock.server.pacing import Pace
+from seeme_mock.server.sender import KeepAliveSender
 
 
 def window(pace: Pace, start: float, sends: int = 20, late: int = 0, seen: int = 100) -> float:
@@ -138,6 +144,40 @@ def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_st
     assert pace.rate is not None and pace.rate > rate
 
 
+def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() -> None:
+    """1,200 sends in 0.1 s, then their callbacks, late, while the lane's backlog holds
+    every new send: the demand is 12,000 a second, counted over the 0.1 s they came in."""
+    pace, t = Pace(), 100.0
+    for n in range(1200):
+        assert pace.admit(t + n / 12_000) == 0.0
+    t = late_windows(pace, t + 0.1, sends=0)
+    decayed = 12_000 * 0.9**pacing.LATE_WINDOWS  # the late windows took nothing
+    assert pace.rate == pytest.approx(decayed * pacing.CUT, rel=0.05)
+
+
+def test_a_pace_knows_nothing_once_idle_unless_it_paced() -> None:
+    pace, t = Pace(), 100.0
+    t = window(pace, t)
+    assert not pace.idle(t) and pace.idle(t + pacing.FORGET + 0.1)
+    paced, t = paced_at_850()
+    assert not paced.idle(t + 3600)  # its last rate is where a new run starts
+
+
+def test_sends_naming_a_new_host_each_leave_no_pace_behind_for_good(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A send names its receiver before it is checked, so each gets a pace; those that
+    know nothing are dropped once PACES are kept."""
+    monkeypatch.setattr(dispatching, "PACES", 8)
+    clock = ManualClock(100.0)
+    dispatcher = Dispatcher(Gateway(GatewayConfig(), clock), KeepAliveSender())
+    for second in range(5):
+        clock.move_to(100.0 + second * (pacing.FORGET + 0.5))
+        for n in range(20):
+            assert dispatcher.admission(f"http://host{second}-{n}.invalid/dlr") == 0.0
+    assert len(dispatcher._paces) <= 2 * 20  # this second's and at most the last's
+
+
 def burst(server_url: str, url: str, count: int, prefix: str) -> list[dict[str, str]]:
     """``count`` sends naming ``url`` at once, from 20 threads."""
     with ThreadPoolExecutor(20) as pool:
@@ -201,3 +241,34 @@ def test_late_callbacks_pace_the_sends_naming_their_receiver(
     fastest = pace * pacing.GROW**10  # it may grow a little meanwhile (a window: 20 ms)
     assert took >= (20 - 1 - pacing.BURST * fastest) / fastest, (took, pace)
     wait_for("the last callbacks", lambda: len(httpserver.log) == 320, timeout=30)
+
+
+def test_a_fresh_server_paces_a_rush_from_the_sends_it_took_not_from_the_floor(
+    serve: Serve,
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """300 sends at once, their callbacks due 0.5 s later, to a receiver that takes 5 ms
+    a callback on one connection: the callbacks go out late, and the pace starts from the
+    300 taken, not from FLOOR (the lane's first callback came after them, and a pace that
+    counted from there saw nothing taken)."""
+    monkeypatch.setattr(pacing, "MIN_SEEN", 1)
+    caplog.set_level(logging.WARNING, "seeme_mock")
+
+    def slowly(request: Request) -> Response:
+        time.sleep(0.005)  # the receiver's own work: it is slow, the test does not wait
+        return Response("OK")
+
+    httpserver.expect_request("/dlr").respond_with_handler(slowly)
+    server = serve(GatewayConfig(progression=(Step(6, 0.5),)), manual=False, connections=1)
+    url = httpserver.url_for("/dlr")
+    assert [r["result"] for r in burst(server.url, url, 300, "r")] == ["OK"] * 300
+    wait_for("the callbacks", lambda: len(httpserver.log) == 300, timeout=30)
+    cuts = [
+        float(r.getMessage().split(" taken at ")[1].split()[0])
+        for r in caplog.records
+        if "go out late" in r.getMessage()
+    ]
+    assert cuts, "the callbacks were never late: nothing was paced"
+    assert cuts[0] > 4 * pacing.FLOOR, cuts

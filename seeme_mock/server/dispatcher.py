@@ -38,6 +38,11 @@ once per tick for all that fell due in it, not once per callback."""
 LANE_BACKLOG = 32
 """Due callbacks one receiver may have waiting before sends to it are answered later."""
 
+PACES = 1024
+"""Receivers' paces kept before those that know nothing (idle, never paced) are dropped:
+a send's callback URL names its receiver before the send is checked, so sends naming a
+new host each must not grow them without end."""
+
 D = TypeVar("D", Callback, Forward)
 
 log = logging.getLogger("seeme_mock")
@@ -66,6 +71,7 @@ class Dispatcher:
         self._lanes: dict[str, _Lane] = {}
         self._paces: dict[str, Pace] = {}
         """How fast sends to each receiver are taken, kept when its lane empties."""
+        self._sweep_paces_at = PACES
         self._answering: dict[str, bool] = {}
         """Whether each receiver answered its last attempt, kept when its lane empties."""
         self._queued = 0
@@ -111,9 +117,9 @@ class Dispatcher:
         return {key: pace.rate for key, pace in self._paces.items() if pace.rate is not None}
 
     def _turn(self, key: str) -> float:
-        pace = None if self._closing else self._paces.get(key)
-        if pace is None:
+        if self._closing:
             return 0.0
+        pace = self._pace(key)
         was = pace.rate
         turn = pace.admit(self.gateway.clock.now())
         if was is None and pace.rate is not None:
@@ -122,6 +128,18 @@ class Dispatcher:
                 "start, the rate its callbacks last held (back-pressure)", key, pace.rate,
             )  # fmt: skip
         return turn
+
+    def _pace(self, key: str) -> Pace:
+        """The receiver's pace, from its first send on: what is taken before its first
+        callback falls due is what the pace first knows of the demand."""
+        pace = self._paces.get(key)
+        if pace is None:
+            if len(self._paces) >= self._sweep_paces_at:
+                now = self.gateway.clock.now()
+                self._paces = {k: p for k, p in self._paces.items() if not p.idle(now)}
+                self._sweep_paces_at = max(PACES, 2 * len(self._paces))
+            pace = self._paces[key] = Pace()
+        return pace
 
     def _full_lane(self, key: str) -> _Lane | None:
         lane = self._lanes.get(key)
@@ -258,9 +276,7 @@ class Dispatcher:
 
     def _observe(self, key: str, late: float, now: float) -> None:
         """A first attempt to a receiver that answers went out ``late``: its pace learns."""
-        pace = self._paces.get(key)
-        if pace is None:
-            pace = self._paces[key] = Pace()
+        pace = self._pace(key)
         was = pace.rate
         pace.observe(late, now)
         if (was is None) != (pace.rate is None):

@@ -77,6 +77,14 @@ class Pace:
         self._window_end: float | None = None
         self._cut_at = float("-inf")
 
+    def idle(self, now: float) -> bool:
+        """Nothing worth keeping: never paced, and no send or callback for FORGET."""
+        return (
+            self.rate is None
+            and self._resume is None
+            and (self._window_end is None or now - self._window_end > FORGET)
+        )
+
     def admit(self, now: float) -> float:
         """Take one send: the seconds it waits for its turn (0: at once)."""
         if self._window_end is not None and now - self._window_end > FORGET:
@@ -84,6 +92,13 @@ class Pace:
             self._start_over()  # idle: what was learnt of the demand is stale
             if self._resume is not None and self._resume >= RESUME:
                 self.rate = self._resume
+        if self._window_end is None:
+            # The first window opens with the first send, not the first callback: a run's
+            # first 0.1-0.3 s of sends, taken before any callback fell due, are its demand.
+            # Counted from the first callback on, while the lane's backlog held every send,
+            # the demand was nothing, and the first cut put the pace at FLOOR
+            # (bench/RESULTS.md, the thirteenth pass).
+            self._window_end = now + WINDOW
         self._taken += 1
         if self.rate is None:
             return 0.0
