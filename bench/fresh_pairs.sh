@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Two versions of seeme-mock side by side, each run on a fresh server: PAIRS pairs,
+# alternating A and B, each a new server and one run of the shared load bench. Prints each
+# run's line with the rate its first pacing started at (none: never paced), then where the
+# run's late callbacks came from (bench/late_windows.py). A fresh server's first run is
+# where a load test starts in a rush; bench/compare.sh warms its servers up first.
+# A and B are source trees (a checkout, or `git worktree add /tmp/a COMMIT`); each server
+# is started from / with the tree first on PYTHONPATH: `python -m` puts the current folder
+# first, so one started inside a checkout runs that checkout's code whatever PYTHONPATH
+# says (bench/RESULTS.md, the twelfth pass).
+# --journal: each server with a journal of its own, a new file.
+# usage: bench/fresh_pairs.sh A B [PAIRS] [SECONDS] [--journal]   (SHARED as in compare.sh)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${SHARED:-$(dirname "$here")/../shared}
+usage="usage: bench/fresh_pairs.sh A B [PAIRS] [SECONDS] [--journal]"
+a=${1:?$usage}; b=${2:?$usage}
+pairs=${3:-5}; secs=${4:-5}; journal=${5:-}
+if [ -n "$journal" ] && [ "$journal" != --journal ]; then
+  echo "bench/fresh_pairs.sh: the fifth argument can only be --journal, not $journal" >&2
+  exit 2
+fi
+for tree in "$a" "$b"; do
+  if [ ! -f "$tree/seeme_mock/__init__.py" ]; then
+    echo "bench/fresh_pairs.sh: $tree holds no seeme_mock/ package (give two source trees)" >&2
+    exit 2
+  fi
+done
+a=$(cd "$a" && pwd); b=$(cd "$b" && pwd)
+work=$(mktemp -d /tmp/seeme-fresh.XXXX)
+server=
+trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
+run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the late split
+  local options=()
+  [ -n "$journal" ] && options=(--journal "$work/$1.db")
+  (cd / && PYTHONPATH="$2" exec python -m seeme_mock serve --port 18081 \
+    --delays 0.1,0.2,0.3 --quiet "${options[@]}") >"$work/$1.log" 2>&1 &
+  server=$!
+  local line folder first
+  sleep 2
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "bench/fresh_pairs.sh: seeme-mock did not start (is port 18081 taken?): $work/$1.log" >&2
+    exit 2
+  fi
+  line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
+  folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
+  kill "$server"
+  wait "$server" || true
+  server=
+  first=$(grep -o 'now taken at [0-9]*' "$work/$1.log" | sed -n '1s/.* //p' || true)
+  echo "$line first_pace=${first:-none}"
+  python "$here/late_windows.py" "$folder" | sed -n '1s/^[^:]*:/   /p'
+}
+for pair in $(seq 1 "$pairs"); do
+  run "A-$pair" "$a"
+  run "B-$pair" "$b"
+done
