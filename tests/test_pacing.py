@@ -132,6 +132,21 @@ def test_a_paced_cut_is_from_what_was_taken_when_callbacks_started_to_run_late()
     assert pace.rate == pytest.approx(min(rate, first) * pacing.CUT)
 
 
+def test_callbacks_late_after_a_load_test_s_last_send_cut_from_the_rate_before_it() -> None:
+    """A load test ends; its last sends' callbacks run late after it: the cut is from what
+    was taken before the end, not from the nothing taken since (the rate is where the
+    next run after a rest starts)."""
+    pace, t = paced_at_850()
+    for _ in range(round(pacing.HOLD / pacing.WINDOW)):
+        t = window(pace, t, sends=17)
+    rate = pace.rate
+    assert rate is not None
+    t = window(pace, t, sends=0)  # the end: nothing more is sent
+    t = late_windows(pace, t, sends=0)
+    assert pace.demand is not None and pace.demand < 0.75 * rate
+    assert pace.rate is not None and pace.rate > 0.9 * rate * pacing.CUT
+
+
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:
     pace, t = paced_at_850()
     for _ in range(100):
