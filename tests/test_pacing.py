@@ -104,7 +104,7 @@ def test_after_a_cut_the_rate_grows_back_near_the_limit_fast_then_creeps() -> No
     pace, t = paced_at_850()
     t += pacing.HOLD
     rates = []
-    for _ in range(10):
+    for _ in range(20):
         t = window(pace, t)
         assert pace.rate is not None
         rates.append(pace.rate)

@@ -35,7 +35,7 @@ HOLD = 0.3
 it slowed fall due."""
 GROW = 1.01
 """The rate is multiplied by this after each window on time, up to NEAR..."""
-NEAR = 0.9
+NEAR = 0.95
 """...times what was taken when callbacks last started to run late (the server's limit,
 as far as it is known); above that, by CREEP. Grown at GROW all the way, the pace came
 back to that limit 0.6 s after each cut: the sends of the 0.3 s before the next cut
@@ -43,8 +43,8 @@ could show made callbacks due faster than the server sends them, and the cut tha
 followed was deep, since what was taken by then was what the backlog let through. The
 rate see-sawed between 4,300 and 9,500 a second, and every peak made 1,000-2,000
 callbacks 10-30 ms late (bench/RESULTS.md, the thirteenth pass)..."""
-CREEP = 1.003
-"""...16% a second: what the server holds changes from minute to minute, and a faster
+CREEP = 1.005
+"""...28% a second: what the server holds changes from minute to minute, and a faster
 one is found out in seconds, not never."""
 PEAK_FALL = 0.98
 """A quarter in HOLD."""
