@@ -37,11 +37,11 @@ GROW = 1.01
 """The rate is multiplied by this after each window on time, up to NEAR..."""
 NEAR = 0.95
 """...times what was taken when callbacks last started to run late (the server's limit,
-as far as it is known); above that, by CREEP. Grown at GROW all the way, the pace came
-back to that limit 0.6 s after each cut: the sends of the 0.3 s before the next cut
-could show made callbacks due faster than the server sends them, and the cut that
-followed was deep, since what was taken by then was what the backlog let through. The
-rate see-sawed between 4,300 and 9,500 a second, and every peak made 1,000-2,000
+as far as it is known); above that, by CREEP. Grown at GROW all the way (65% a second),
+the pace passed that limit within 1.5 s of each cut: the sends of the 0.3 s before the
+next cut could show made callbacks due faster than the server sends them, and the cut
+that followed was deep, since what was taken by then was what the backlog let through.
+The rate see-sawed between 4,300 and 9,500 a second, and every peak made 1,000-2,000
 callbacks 10-30 ms late (bench/RESULTS.md, the thirteenth pass)..."""
 CREEP = 1.005
 """...28% a second: what the server holds changes from minute to minute, and a faster
