@@ -98,55 +98,6 @@ def test_one_cut_per_hold_then_growth_while_on_time() -> None:
     assert pace.rate == pytest.approx(rate * pacing.GROW)
 
 
-def test_after_a_cut_the_rate_grows_back_near_the_limit_fast_then_creeps() -> None:
-    """Cut to 850 when callbacks ran late at 1,000 taken a second: grown by GROW up to
-    NEAR that, by CREEP from there."""
-    pace, t = paced_at_850()
-    t += pacing.HOLD
-    rates = []
-    for _ in range(20):
-        t = window(pace, t)
-        assert pace.rate is not None
-        rates.append(pace.rate)
-    near = next(n for n, rate in enumerate(rates) if rate >= pacing.NEAR * 1000)
-    assert rates[: near + 1] == pytest.approx(
-        [850 * pacing.GROW ** (n + 1) for n in range(near + 1)]
-    )
-    steps = [b / a for a, b in itertools.pairwise(rates[near:])]
-    assert len(steps) >= 3 and steps == pytest.approx([pacing.CREEP] * len(steps))
-
-
-def test_a_paced_cut_is_from_what_was_taken_when_callbacks_started_to_run_late() -> None:
-    """Paced at 850, then late while the backlog holds every send: by the cut, what was
-    taken had fallen to the trickle the backlog let through; the cut is from the 850."""
-    pace, t = paced_at_850()
-    for _ in range(round(pacing.HOLD / pacing.WINDOW)):
-        t = window(pace, t, sends=17)  # 850 a second, on time
-    rate = pace.rate
-    t = window(pace, t, sends=17, late=100)  # late, while sends are still taken
-    first = pace.demand
-    assert rate is not None and first is not None
-    for _ in range(pacing.LATE_WINDOWS - 1):
-        t = window(pace, t, sends=0, late=100)  # the backlog holds every send
-    assert pace.demand is not None and pace.demand < 0.85 * first
-    assert pace.rate == pytest.approx(min(rate, first) * pacing.CUT)
-
-
-def test_callbacks_late_after_a_load_test_s_last_send_cut_from_the_rate_before_it() -> None:
-    """A load test ends; its last sends' callbacks run late after it: the cut is from what
-    was taken before the end, not from the nothing taken since (the rate is where the
-    next run after a rest starts)."""
-    pace, t = paced_at_850()
-    for _ in range(round(pacing.HOLD / pacing.WINDOW)):
-        t = window(pace, t, sends=17)
-    rate = pace.rate
-    assert rate is not None
-    t = window(pace, t, sends=0)  # the end: nothing more is sent
-    t = late_windows(pace, t, sends=0)
-    assert pace.demand is not None and pace.demand < 0.75 * rate
-    assert pace.rate is not None and pace.rate > 0.9 * rate * pacing.CUT
-
-
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:
     pace, t = paced_at_850()
     for _ in range(100):

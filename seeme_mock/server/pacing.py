@@ -34,20 +34,7 @@ HOLD = 0.3
 """...at most once in this many seconds: a cut shows in the callbacks only once the sends
 it slowed fall due."""
 GROW = 1.01
-"""The rate is multiplied by this after each window on time, up to NEAR..."""
-NEAR = 0.95
-"""...times what was taken when callbacks last started to run late (the server's limit,
-as far as it is known); above that, by CREEP. Grown at GROW all the way (65% a second),
-the pace passed that limit within 1.5 s of each cut: the sends of the 0.3 s before the
-next cut could show made callbacks due faster than the server sends them, and the cut
-that followed was deep, since what was taken by then was what the backlog let through.
-The rate see-sawed between 4,300 and 9,500 a second, and every peak made 1,000-2,000
-callbacks 10-30 ms late (bench/RESULTS.md, the thirteenth pass)..."""
-CREEP = 1.005
-"""...28% a second: what the server holds changes from minute to minute, and a faster
-one is found out in seconds, not never."""
-PEAK_FALL = 0.98
-"""A quarter in HOLD."""
+"""The rate is multiplied by this after each window on time."""
 FLOOR = 50.0
 """Sends a second, at least: a receiver that slow is held by its lane's backlog."""
 BURST = 0.005
@@ -68,29 +55,20 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cut_at", "_late", "_late_from", "_late_windows", "_limit", "_next_at", "_peak",
-        "_resume", "_seen", "_taken", "_window_end", "demand", "rate",
+        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self._resume: float | None = None
         """The last rate: where a new pacing starts if what is taken now is more (a run
         that starts after a rest comes in a rush, far over what the server can follow)."""
-        self._limit: float | None = None
-        """Sends taken a second when callbacks last started to run late (see NEAR)."""
-        self._late_from: float | None = None
-        """The recent peak of the demand at the first of the late windows in a row now."""
         self._start_over()
 
     def _start_over(self) -> None:
         self.rate: float | None = None
         self.demand: float | None = None
         """Sends taken a second, averaged over about ten windows."""
-        self._peak = 0.0
-        """The highest demand of late, falling by PEAK_FALL a window: what was taken as
-        callbacks started to run late, before the backlog held sends back, or before a
-        load test's last sends (their callbacks run late after its end, and the run
-        after a rest starts from the rate that left)."""
         self._next_at = 0.0
         self._taken = 0
         self._seen = 0
@@ -140,26 +118,17 @@ class Pace:
             return
         taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
-        self._peak = max(self.demand, self._peak * PEAK_FALL)
         late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
         self._late_windows = self._late_windows + 1 if late_window else 0
         if late_window:
-            if self._late_windows == 1:
-                self._late_from = self._peak
             if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
-                # From the lowest of the rate (or the last one) and what was taken. Paced:
-                # what was taken as callbacks started to run late, since by now the backlog
-                # lets few sends through. Unpaced, in a run's rush: what is taken by now,
-                # nearer what the server holds than the rush was.
-                was = self.demand if self.rate is None else self._late_from or self.demand
-                base = self.rate or self._resume or was
-                self.rate = max(FLOOR, min(base, was) * CUT)
-                self._limit = self._late_from
+                # the lowest of the rate (or the last one) and what was taken
+                base = self.rate or self._resume or self.demand
+                self.rate = max(FLOOR, min(base, self.demand) * CUT)
                 self._cut_at = now
         elif self.rate is not None and now - self._cut_at >= HOLD:
             if self.rate > 4 * self.demand + 100:
                 self._resume, self.rate = self.rate, None  # demand fell far below it
             elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
-                near = self._limit is not None and self.rate >= NEAR * self._limit
-                self.rate *= CREEP if near else GROW
+                self.rate *= GROW
         self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
