@@ -14,16 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 shared=${SHARED:-$root/../shared}
 secs=${1:-10}; rounds=${2:-3}; conns=${3:-32}
-if [ ! -f "$shared/bench/callback_bench.sh" ]; then
-  echo "bench/compare.sh needs the shared load bench (bench/callback_bench.sh, bench/wiremock/," >&2
-  echo "bench/reference_mock.py) in \$SHARED (now $shared): set SHARED=/path/to/that/folder" >&2
-  exit 2
-fi
-if ! python -c 'import seeme_mock, aiohttp' 2>/dev/null; then
-  echo "bench/compare.sh: 'python' here has no seeme-mock; activate the venv it is installed in" >&2
-  echo "(. .venv/bin/activate) and run it again" >&2
-  exit 2
-fi
+. "$here/needs.sh"
+need_shared bench/compare.sh
+need_python bench/compare.sh seeme_mock aiohttp
 jar=$(ls "$here"/.wiremock/package/build/wiremock-standalone-*.jar 2>/dev/null | head -n1 || true)
 if [ -z "$jar" ]; then
   mkdir -p "$here/.wiremock"

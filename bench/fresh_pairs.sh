@@ -26,15 +26,9 @@ for tree in "$a" "$b"; do
     exit 2
   fi
 done
-if [ ! -f "$shared/bench/callback_bench.sh" ]; then
-  echo "bench/fresh_pairs.sh needs the shared load bench in \$SHARED (now $shared):" >&2
-  echo "set SHARED=/path/to/that/folder, as for bench/compare.sh" >&2
-  exit 2
-fi
-if ! python -c 'import aiohttp, httptools' 2>/dev/null; then
-  echo "bench/fresh_pairs.sh: 'python' here lacks seeme-mock's dependencies; activate its venv" >&2
-  exit 2
-fi
+. "$here/needs.sh"
+need_shared bench/fresh_pairs.sh
+need_python bench/fresh_pairs.sh aiohttp httptools  # seeme_mock itself comes from A and B
 a=$(cd "$a" && pwd); b=$(cd "$b" && pwd)
 work=$(mktemp -d /tmp/seeme-fresh.XXXX)
 server=

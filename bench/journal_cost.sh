@@ -13,10 +13,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${SHARED:-$(dirname "$here")/../shared}
 rounds=${1:-3}; secs=${2:-10}; conns=${3:-32}
-if ! python -c 'import seeme_mock' 2>/dev/null; then
-  echo "bench/journal_cost.sh: 'python' here has no seeme-mock; activate its venv" >&2
-  exit 2
-fi
+. "$here/needs.sh"
+need_shared bench/journal_cost.sh
+need_python bench/journal_cost.sh seeme_mock
 work=$(mktemp -d /tmp/seeme-journal-cost.XXXX)
 run() {  # LABEL [serve options]: prints the bench's line
   python -m seeme_mock serve --port 18081 --delays 0.1,0.2,0.3 --quiet "${@:2}" \

@@ -16,10 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 shared=${SHARED:-$(dirname "$here")/../shared}
 pause_ms=${1:-30}; pauses=${2:-2}; rounds=${3:-2}; shift $(($# < 3 ? $# : 3))
 bench="$shared/bench/callback_bench.sh"
-if [ ! -f "$bench" ]; then
-  echo "bench/stall.sh needs the shared load bench in \$SHARED (now $shared)" >&2
-  exit 2
-fi
+. "$here/needs.sh"
+need_shared bench/stall.sh
 if [ "$pauses" -lt 1 ]; then
   echo "bench/stall.sh: PAUSES must be 1 or more (it divides by them)" >&2
   exit 2

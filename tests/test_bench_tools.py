@@ -1,12 +1,17 @@
-"""The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known."""
+"""The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known;
+the bench scripts' checks before they start (bench/needs.sh)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-LATE_WINDOWS = Path(__file__).parent.parent / "bench" / "late_windows.py"
+import pytest
+
+BENCH = Path(__file__).parent.parent / "bench"
+LATE_WINDOWS = BENCH / "late_windows.py"
 
 
 def test_late_windows_splits_the_start_from_later_sends(tmp_path: Path) -> None:
@@ -43,3 +48,41 @@ def test_late_windows_says_what_it_needs(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "no send answered 200" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "script, args",
+    [
+        ("compare.sh", []),
+        ("journal_cost.sh", []),
+        ("stall.sh", []),
+        ("fresh_pairs.sh", [str(BENCH.parent), str(BENCH.parent)]),
+    ],
+)
+def test_a_bench_script_without_the_shared_bench_says_so_and_starts_nothing(
+    script: str, args: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "SHARED": str(tmp_path / "nowhere")}
+    result = subprocess.run(
+        ["bash", str(BENCH / script), *args], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 2, result
+    assert f"bench/{script} needs the shared load bench" in result.stderr
+    assert "set SHARED=" in result.stderr
+
+
+def test_a_bench_script_whose_python_lacks_a_module_says_which(tmp_path: Path) -> None:
+    """The shared bench is there (an empty stand-in); 'python' on PATH cannot import."""
+    shared = tmp_path / "shared"
+    (shared / "bench").mkdir(parents=True)
+    (shared / "bench" / "callback_bench.sh").write_text("exit 1\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "python").chmod(0o755)
+    env = {**os.environ, "SHARED": str(shared), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(BENCH / "compare.sh")], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 2, result
+    assert "cannot import seeme_mock,aiohttp" in result.stderr
