@@ -109,8 +109,11 @@ class ServeProcess:
     """``seeme-mock serve --port 0 ARGS`` in a process of its own: for what needs one
     (signals, kill -9, its log). ``url`` is read from its first line."""
 
-    def __init__(self, *args: str, files: int | None = None) -> None:
-        """``files``: the process's hard limit of open files (its soft one follows)."""
+    def __init__(
+        self, *args: str, files: int | None = None, program: tuple[str, ...] = ("-m", "seeme_mock")
+    ) -> None:
+        """``files``: the process's hard limit of open files (its soft one follows);
+        ``program``: what Python runs, given ``serve`` and the arguments."""
 
         def limit() -> None:
             if files is not None:
@@ -119,7 +122,7 @@ class ServeProcess:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "seeme_mock", "serve", "--port", "0", *args],
+            [sys.executable, *program, "serve", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -9,6 +9,10 @@
 # first, so one started inside a checkout runs that checkout's code whatever PYTHONPATH
 # says (bench/RESULTS.md, the twelfth pass).
 # --journal: each server with a journal of its own, a new file.
+# WARMUP=S: each server is first run under the bench for S seconds and rested 5, as
+# compare.sh warms its servers; its pacing then starts from what that run taught it.
+# TRACE=1: each server runs under bench/pace_trace.py, and the run's cuts are summed up
+# (its trace is kept in the work folder, LABEL.trace, with the run's start in LABEL.start).
 # usage: bench/fresh_pairs.sh A B [PAIRS] [SECONDS] [--journal]   (SHARED as in compare.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,9 +38,10 @@ work=$(mktemp -d /tmp/seeme-fresh.XXXX)
 server=
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
 run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the late split
-  local options=()
+  local options=() command=(-m seeme_mock)
   [ -n "$journal" ] && options=(--journal "$work/$1.db")
-  (cd / && PYTHONPATH="$2" exec python -m seeme_mock serve --port 18081 \
+  [ -n "${TRACE:-}" ] && command=("$here/pace_trace.py" "$work/$1.trace")
+  (cd / && PYTHONPATH="$2" exec python "${command[@]}" serve --port 18081 \
     --delays 0.1,0.2,0.3 --quiet "${options[@]}") >"$work/$1.log" 2>&1 &
   server=$!
   local line folder first
@@ -45,6 +50,11 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
     echo "bench/fresh_pairs.sh: seeme-mock did not start (is port 18081 taken?): $work/$1.log" >&2
     exit 2
   fi
+  if [ "${WARMUP:-0}" != 0 ]; then
+    bash "$shared/bench/callback_bench.sh" 18081 "$WARMUP" 32 "$1-warmup" >/dev/null
+    sleep 5
+  fi
+  date +%s.%N >"$work/$1.start"
   line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
   folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
   kill "$server"
@@ -53,6 +63,9 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
   first=$(grep -o 'now taken at [0-9]*' "$work/$1.log" | sed -n '1s/.* //p' || true)
   echo "$line first_pace=${first:-none}"
   python "$here/late_windows.py" "$folder" | sed -n '1s/^[^:]*:/   /p'
+  if [ -n "${TRACE:-}" ]; then
+    echo "   $(python "$here/pace_trace.py" --show "$work/$1.trace" "$(cat "$work/$1.start")" "$secs" | tail -n1)"
+  fi
 }
 for pair in $(seq 1 "$pairs"); do
   run "A-$pair" "$a"

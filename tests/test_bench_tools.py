@@ -1,5 +1,6 @@
 """The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known;
-the bench scripts' checks before they start (bench/needs.sh)."""
+the pace's tracer (bench/pace_trace.py) on a known trace and on a real server; the bench
+scripts' checks before they start (bench/needs.sh)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+
+from conftest import ServeProcess, send, wait_for
 
 BENCH = Path(__file__).parent.parent / "bench"
 LATE_WINDOWS = BENCH / "late_windows.py"
@@ -86,3 +90,54 @@ def test_a_bench_script_whose_python_lacks_a_module_says_which(tmp_path: Path) -
     )
     assert result.returncode == 2, result
     assert "cannot import seeme_mock,aiohttp" in result.stderr
+
+
+PACE_TRACE = BENCH / "pace_trace.py"
+
+
+def test_pace_trace_sums_up_cuts_with_and_without_warning(tmp_path: Path) -> None:
+    t0, on_time, behind, late = 1_700_000_000.0, (5, 0), (50, 0), (90, 50)
+    # (rate, first attempts over 2 ms, over 6 ms) a window; 100 first attempts each
+    windows = [(5000, *on_time)] * 4 + [(5000, *late)] * 3  # late out of the blue...
+    windows += [(4000, *on_time)] + [(4000, *behind)] * 2  # ...cut; then running behind
+    windows += [(4000, *late)] * 3 + [(3000, *on_time)]  # ...late again, and cut
+    trace = tmp_path / "run.trace"
+    trace.write_text(
+        "".join(
+            f"{t0 + n * 0.02:.4f} {rate} {rate} 100 {over_2} {over_2} {over_6} {over_6} "
+            f"{over_6} 0.9\n"
+            for n, (rate, over_2, over_6) in enumerate(windows)
+        )
+    )
+    shown = subprocess.run(
+        [sys.executable, str(PACE_TRACE), "--show", str(trace)],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert shown[-1] == (
+        "cuts 2 (1 without warning); windows running behind 57%; "
+        "mean rate 4429 a second (paced windows)"
+    )
+    assert shown[1].split()[:4] == ["0.0", "5000", "5000", "500"]  # 0-0.1 s: five windows
+
+
+def test_pace_trace_records_a_real_server_s_windows(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/dlr").respond_with_data("OK")
+    trace = tmp_path / "run.trace"
+    server = ServeProcess("--delays", "0,0,0", "--quiet", program=(str(PACE_TRACE), str(trace)))
+    try:
+        for n in range(60):
+            send(
+                server.url, reference=f"r{n}", callback="6", callbackurl=httpserver.url_for("/dlr")
+            )
+        wait_for("60 callbacks", lambda: len(httpserver.log) >= 60)
+    finally:
+        server.stop()
+    rows = [[float(v) for v in line.split()] for line in trace.read_text().splitlines()]
+    assert rows and all(len(row) == 10 for row in rows)
+    assert 0 < sum(row[3] for row in rows) <= 60  # first attempts seen, the last window open
+    assert all(row[1] == 0 for row in rows)  # a receiver that keeps up is never paced
+    shown = subprocess.run(
+        [sys.executable, str(PACE_TRACE), "--show", str(trace)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert shown.splitlines()[-1].startswith("cuts 0 (0 without warning)")
