@@ -270,8 +270,9 @@ class Dispatcher:
         if lane is not None and lane.answering and not dispatch.delivery.attempts:
             self._observe(lane.key, now - dispatch.delivery.due, now)
         attempt = _Attempt(dispatch, now, lane, answered)
+        if not self._on_wire:
+            self._idle.clear()
         self._on_wire.add(attempt)
-        self._idle.clear()
         self.sender.start(dispatch.url, dispatch.headers, partial(self._finished, attempt))
 
     def _observe(self, key: str, late: float, now: float) -> None:
