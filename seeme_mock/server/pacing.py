@@ -34,14 +34,7 @@ HOLD = 0.3
 """...at most once in this many seconds: a cut shows in the callbacks only once the sends
 it slowed fall due."""
 GROW = 1.01
-"""The rate is multiplied by this after each window on time..."""
-WARM = 0.002
-"""...unless more than WARM_SHARE of its first attempts went out this late: the loop then
-runs a tick or two behind, with no time to spare. Grown on through such windows, the rate
-went on until callbacks ran late, 30-40% over what the server held, and each cut left a
-run's next second late (the see-saw, bench/RESULTS.md, the fourteenth pass)."""
-WARM_SHARE = 0.2
-EASE = 0.99
+"""The rate is multiplied by this after each window on time."""
 FLOOR = 50.0
 """Sends a second, at least: a receiver that slow is held by its lane's backlog."""
 BURST = 0.005
@@ -63,7 +56,7 @@ class Pace:
 
     __slots__ = (
         "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
-        "_warm", "_window_end", "demand", "rate",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -80,7 +73,6 @@ class Pace:
         self._taken = 0
         self._seen = 0
         self._late = 0
-        self._warm = 0
         self._late_windows = 0
         self._window_end: float | None = None
         self._cut_at = float("-inf")
@@ -117,10 +109,8 @@ class Pace:
     def observe(self, late: float, now: float) -> None:
         """A first attempt went on the wire ``late`` seconds after it fell due."""
         self._seen += 1
-        if late > WARM:
-            self._warm += 1
-            if late > LATE:
-                self._late += 1
+        if late > LATE:
+            self._late += 1
         if self._window_end is None:
             self._window_end = now + WINDOW
             return
@@ -139,9 +129,6 @@ class Pace:
         elif self.rate is not None and now - self._cut_at >= HOLD:
             if self.rate > 4 * self.demand + 100:
                 self._resume, self.rate = self.rate, None  # demand fell far below it
-            elif self._warm > 2.5 * WARM_SHARE * self._seen:
-                self.rate = max(FLOOR, self.rate * EASE)
-            elif self.rate < 1.2 * self.demand and self._warm <= WARM_SHARE * self._seen:
-                self.rate *= GROW  # it holds sends back, with time to spare: try a little more
-        self._taken, self._seen, self._late, self._warm = 0, 0, 0, 0
-        self._window_end = now + WINDOW
+            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
+                self.rate *= GROW
+        self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
