@@ -55,8 +55,8 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_steady",
-        "_taken", "_window_end", "demand", "rate",
+        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -69,8 +69,6 @@ class Pace:
         self.rate: float | None = None
         self.demand: float | None = None
         """Sends taken a second, averaged over about ten windows."""
-        self._steady: float | None = None
-        """The demand as of the last window on time."""
         self._next_at = 0.0
         self._taken = 0
         self._seen = 0
@@ -126,14 +124,11 @@ class Pace:
             if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
                 # the lowest of the rate (or the last one) and what was taken
                 base = self.rate or self._resume or self.demand
-                taken = self.demand if self.rate is None else (self._steady or self.demand)
-                self.rate = max(FLOOR, min(base, taken) * CUT)
+                self.rate = max(FLOOR, min(base, self.demand) * CUT)
                 self._cut_at = now
-        else:
-            self._steady = self.demand
-            if self.rate is not None and now - self._cut_at >= HOLD:
-                if self.rate > 4 * self.demand + 100:
-                    self._resume, self.rate = self.rate, None  # demand fell far below it
-                elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
-                    self.rate *= GROW
+        elif self.rate is not None and now - self._cut_at >= HOLD:
+            if self.rate > 4 * self.demand + 100:
+                self._resume, self.rate = self.rate, None  # demand fell far below it
+            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
+                self.rate *= GROW
         self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
