@@ -26,12 +26,6 @@ from seeme_mock.server.pacing import Pace
 from seeme_mock.server.sender import KeepAliveSender
 
 
-def running(share: float = 0.5) -> Pace:
-    """A pace whose server thread runs ``share`` of every window: its CPU clock, read once
-    as each window opens, moves on by that much of a WINDOW at each read."""
-    return Pace(cpu=itertools.count(0.0, share * pacing.WINDOW).__next__)
-
-
 def window(pace: Pace, start: float, sends: int = 20, late: int = 0, seen: int = 100) -> float:
     """One WINDOW from ``start``: ``sends`` taken, ``seen`` first attempts of which ``late``
     were late, then the window closed; returns its end."""
@@ -51,9 +45,9 @@ def late_windows(pace: Pace, start: float, sends: int = 20) -> float:
     return start
 
 
-def paced_at_850(busy: float = 0.5) -> tuple[Pace, float]:
+def paced_at_850() -> tuple[Pace, float]:
     """Ten windows on time at 1,000 sends a second, then late ones: paced at 850."""
-    pace, t = running(busy), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t)
     assert pace.rate is None  # on time: nothing to pace
@@ -72,7 +66,7 @@ def test_late_windows_pace_the_sends_below_what_was_taken() -> None:
 
 
 def test_a_few_late_callbacks_a_short_stall_or_a_light_load_are_no_reason() -> None:
-    pace, t = running(), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t, late=1)  # 1 in 100 late
     for _ in range(10):
@@ -104,18 +98,6 @@ def test_one_cut_per_hold_then_growth_while_on_time() -> None:
     assert pace.rate == pytest.approx(rate * pacing.GROW)
 
 
-def test_the_rate_grows_only_while_the_server_has_time_to_spare() -> None:
-    """On time, but with the server's thread running BUSY of the time or more, the rate
-    holds: lateness shows only once it is far over what the server can take."""
-    for busy, grown in ((pacing.BUSY, 850), (pacing.BUSY - 0.05, 850 * pacing.GROW)):
-        pace, t = paced_at_850(busy)
-        cut_at = t
-        while t + pacing.WINDOW - cut_at < pacing.HOLD:
-            t = window(pace, t)
-        t = window(pace, t)
-        assert pace.rate == pytest.approx(grown), f"busy {busy:.0%}"
-
-
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:
     pace, t = paced_at_850()
     for _ in range(100):
@@ -127,7 +109,7 @@ def test_demand_far_below_the_rate_ends_the_pacing() -> None:
 
 
 def test_the_rate_has_a_floor() -> None:
-    pace, t = running(), 100.0
+    pace, t = Pace(), 100.0
     t = window(pace, t, sends=0)
     late_windows(pace, t, sends=0)
     assert pace.rate == pacing.FLOOR
@@ -145,7 +127,7 @@ def test_after_an_idle_second_the_pace_starts_over_from_its_last_rate() -> None:
 
 
 def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_start() -> None:
-    pace, t = running(), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t, sends=60)  # 3,000 sends a second, on time
     t = late_windows(pace, t, sends=60)
@@ -165,7 +147,7 @@ def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_st
 def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() -> None:
     """1,200 sends in 0.1 s, then their callbacks, late, while the lane's backlog holds
     every new send: the demand is 12,000 a second, counted over the 0.1 s they came in."""
-    pace, t = running(), 100.0
+    pace, t = Pace(), 100.0
     for n in range(1200):
         assert pace.admit(t + n / 12_000) == 0.0
     t = late_windows(pace, t + 0.1, sends=0)
@@ -174,7 +156,7 @@ def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() 
 
 
 def test_a_pace_knows_nothing_once_idle_unless_it_paced() -> None:
-    pace, t = running(), 100.0
+    pace, t = Pace(), 100.0
     t = window(pace, t)
     assert not pace.idle(t) and pace.idle(t + pacing.FORGET + 0.1)
     paced, t = paced_at_850()

@@ -7,14 +7,10 @@ new is taken, so the next wave comes in a rush. Under a load that saturates the 
 that see-saw made every other tenth of a second late by 30-50 ms (bench/RESULTS.md, the
 sixth pass). Here, once callbacks start going out late, sends are taken at a steady rate
 instead: cut when they run late (once per HOLD, the feedback's delay), grown while they
-are on time and the server's thread has time to spare, and given up when demand falls far
-below it.
+are on time, and given up when demand falls far below it.
 """
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 __all__ = ["Pace"]
 
@@ -38,13 +34,7 @@ HOLD = 0.3
 """...at most once in this many seconds: a cut shows in the callbacks only once the sends
 it slowed fall due."""
 GROW = 1.01
-"""The rate is multiplied by this after each window on time..."""
-BUSY = 0.95
-"""...in which the server's thread ran less than this share of the time. Grown on through
-windows in which it had no time to spare, the rate went on until callbacks ran late,
-30-40% over what the server held, and each cut left the run's next second late: the
-see-saw of the thirteenth pass. Lateness warns too late (bench/RESULTS.md, the fourteenth
-pass)."""
+"""The rate is multiplied by this after each window on time."""
 FLOOR = 50.0
 """Sends a second, at least: a receiver that slow is held by its lane's backlog."""
 BURST = 0.005
@@ -65,15 +55,11 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cpu", "_cpu_at", "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen",
-        "_taken", "_window_end", "demand", "rate",
+        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
-    def __init__(self, cpu: Callable[[], float] = time.thread_time) -> None:
-        """``cpu``: the seconds the server's thread has run, read once a window."""
-        self._cpu = cpu
-        self._cpu_at = 0.0
-        """``cpu`` as the current window opened."""
+    def __init__(self) -> None:
         self._resume: float | None = None
         """The last rate: where a new pacing starts if what is taken now is more (a run
         that starts after a rest comes in a rush, far over what the server can follow)."""
@@ -112,7 +98,7 @@ class Pace:
             # Counted from the first callback on, while the lane's backlog held every send,
             # the demand was nothing, and the first cut put the pace at FLOOR
             # (bench/RESULTS.md, the thirteenth pass).
-            self._open_window(now)
+            self._window_end = now + WINDOW
         self._taken += 1
         if self.rate is None:
             return 0.0
@@ -126,15 +112,11 @@ class Pace:
         if late > LATE:
             self._late += 1
         if self._window_end is None:
-            self._open_window(now)
+            self._window_end = now + WINDOW
             return
         if now < self._window_end:
             return
-        length = now - self._window_end + WINDOW
-        taken = self._taken / length
-        cpu = self._cpu_at
-        self._open_window(now)
-        busy = (self._cpu_at - cpu) / length
+        taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
         late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
         self._late_windows = self._late_windows + 1 if late_window else 0
@@ -147,10 +129,6 @@ class Pace:
         elif self.rate is not None and now - self._cut_at >= HOLD:
             if self.rate > 4 * self.demand + 100:
                 self._resume, self.rate = self.rate, None  # demand fell far below it
-            elif self.rate < 1.2 * self.demand and busy < BUSY:
-                self.rate *= GROW  # it holds sends back, with time to spare: try a little more
-        self._taken, self._seen, self._late = 0, 0, 0
-
-    def _open_window(self, now: float) -> None:
-        self._window_end = now + WINDOW
-        self._cpu_at = self._cpu()
+            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
+                self.rate *= GROW
+        self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
