@@ -34,6 +34,8 @@ WARM = 1
 WARM_SHARE = 0.2
 """...when more than this share of a window's first attempts went over it."""
 CUT = 0.9
+"""A window whose rate is under this share of the one before's is a cut (the pace cuts to
+85%; growth is 1% a window)."""
 
 
 def trace(out: Path, serve_args: list[str]) -> None:
@@ -50,7 +52,7 @@ def trace(out: Path, serve_args: list[str]) -> None:
         counts[0] += 1
         for n, over in enumerate(OVER, 1):
             counts[n] += late > over
-        window_end = pace._window_end
+        window_end = pace._window_end  # the pace's inside: a window ends when it moves
         observe(pace, late, now)
         if pace._window_end != window_end:  # a window ended: its row
             wall, cpu = time.time(), time.thread_time()
