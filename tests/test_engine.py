@@ -9,6 +9,7 @@ import pytest
 
 from conftest import START, VALID_KEY
 from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
+from seeme_mock.core.status import status_text
 
 OK = Attempt(0, 200, None, 0.001)
 DOWN = Attempt(0, None, "ConnectionRefused", 0.001)
@@ -153,6 +154,27 @@ def test_price_and_split_follow_the_parts() -> None:
     query = parse_qs(urlsplit(url).query)
     assert query["price"] == ["27.80"] and query["split"] == ["2"] and query["sender"] == ["Shop"]
     assert query["mccmnc"] == ["21630"]
+
+
+def test_a_messages_reports_share_its_facts_and_each_states_its_own_status() -> None:
+    """The part a message's reports share is encoded once and kept until its last report
+    is done; a report resent after that is encoded again, the same."""
+    gw, clock = gateway(timestamp="attempt", timezone="UTC")
+    send(gw, callback="3,4,6", callbackurl="http://sut/dlr?x=1", sender="Shop", reference="r 1")
+    urls = run(gw, clock, 10, lambda url: OK)
+    [message] = gw.messages
+    assert message.report_frame is None  # every report done: nothing of them kept
+    shared = "http://sut/dlr?x=1&reference=r+1&number=36301234567&sender=Shop&code="
+    assert [url.partition("&message=")[0] for url in urls] == [f"{shared}{c}" for c in (3, 4, 6)]
+    texts = [parse_qs(urlsplit(url).query)["message"] for url in urls]
+    assert texts == [[status_text(code)] for code in (3, 4, 6)]
+    assert [url.partition("&timestamp=")[2] for url in urls] == [
+        f"2013-09-01+07%3A12%3A{second}&mccmnc=21630&split=1" for second in (30, 31, 32)
+    ]
+    clock.move_to(START + 20)
+    gw.resend(message.callbacks[2])
+    [again] = run(gw, clock, 30, lambda url: OK)
+    assert again == urls[2].replace("07%3A12%3A32", "07%3A12%3A49")
 
 
 def test_count_pending_includes_statuses_still_to_come() -> None:

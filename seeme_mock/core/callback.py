@@ -21,7 +21,15 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from .protocol import ShortValueCache, format_money
 
-__all__ = ["ENCODINGS", "PARAMETERS", "CallbackParams", "callback_url", "encode_callback_query"]
+__all__ = [
+    "ENCODINGS",
+    "PARAMETERS",
+    "CallbackParams",
+    "QueryFrame",
+    "callback_url",
+    "encode_callback_query",
+    "query_prefix",
+]
 
 ENCODINGS = ("iso-8859-2", "utf-8", "windows-1250", "iso-8859-1")
 PARAMETERS = (
@@ -67,29 +75,53 @@ def encode_callback_query(
 
     By default ``sender`` and ``mccmnc`` are left out when empty, as in the
     example; ``include`` names exactly which parameters to send instead."""
-    forms = _FORMS.get(encoding)
-    if forms is None:
-        forms = _FORMS[encoding] = ShortValueCache(
-            lambda value: quote_plus(_encode_text(value, encoding)), 1 << 16
-        )
     if include is not None:
+        forms = _forms(encoding)
         return "&".join([
             f"{name}={forms[value]}"
             for name, value in zip(PARAMETERS, _texts(params), strict=True)
             if name in include
         ])  # fmt: skip
-    # the example's shape, spelled out: three callbacks a send go this way, and a join over
-    # the nine parameters took three times as long
-    query = f"reference={forms[params.reference]}&number={forms[params.number]}"
-    if params.sender:
-        query += f"&sender={forms[params.sender]}"
-    query += (
-        f"&code={params.code}&message={forms[params.message]}&price={_money(params.price)}"
-        f"&timestamp={forms[_stamp(params.timestamp)]}"
-    )
-    if params.mccmnc is not None:
-        query += f"&mccmnc={params.mccmnc}"
-    return f"{query}&split={params.split}"
+    frame = QueryFrame.of(params, encoding)
+    return frame.fill(params.code, params.message, params.timestamp)
+
+
+class QueryFrame(NamedTuple):
+    """A report's query in SeeMe's usual shape, split where one message's callbacks
+    differ: they share its reference, number, sender, price, mccmnc and split, and each
+    has its own code, text and timestamp. Built once a message, filled once a callback
+    (the shared part encoded once: three callbacks a send go this way)."""
+
+    opening: str
+    """Up to the code: ``reference=...&number=...[&sender=...]&code=``, after ``prefix``."""
+    price: str
+    """``&price=...&timestamp=``"""
+    closing: str
+    """``[&mccmnc=...]&split=...``"""
+    forms: ShortValueCache
+
+    @classmethod
+    def of(cls, params: CallbackParams, encoding: str, prefix: str = "") -> QueryFrame:
+        """The frame of ``params`` (their code, text and timestamp are not in it), to
+        follow ``prefix`` (the callback URL up to its query, :func:`query_prefix`)."""
+        reference, number = _form(params.reference, encoding), _form(params.number, encoding)
+        opening = f"{prefix}reference={reference}&number={number}"
+        if params.sender:
+            opening += f"&sender={_form(params.sender, encoding)}"
+        closing = "" if params.mccmnc is None else f"&mccmnc={params.mccmnc}"
+        return cls(
+            f"{opening}&code=",
+            f"&price={_money(params.price)}&timestamp=",
+            f"{closing}&split={params.split}",
+            _forms(encoding),
+        )
+
+    def fill(self, code: int, message: str, timestamp: datetime) -> str:
+        forms = self.forms
+        return (
+            f"{self.opening}{code}&message={forms[message]}{self.price}"
+            f"{forms[_stamp(timestamp)]}{self.closing}"
+        )
 
 
 def _texts(params: CallbackParams) -> tuple[str, ...]:
@@ -107,11 +139,28 @@ def _texts(params: CallbackParams) -> tuple[str, ...]:
     )
 
 
-# A message's reference and number go out once per callback, status texts and prices over
-# and over, a timestamp for every callback of that second: encoding each once is most of
-# what building a report costs.
+# Status texts go out over and over, a timestamp for every callback of that second (and,
+# with an include list, a message's reference and number with each of its callbacks):
+# encoding each once is most of what building a report costs.
 _FORMS: dict[str, ShortValueCache] = {}
 """Values form-encoded, per charset."""
+
+
+def _form(value: str, encoding: str) -> str:
+    """``value`` form-encoded, not kept: a message's own (its reference: one of a kind),
+    most often letters and digits alone, which stand as they are in every charset."""
+    if value.isalnum() and value.isascii():
+        return value
+    return quote_plus(_encode_text(value, encoding))
+
+
+def _forms(encoding: str) -> ShortValueCache:
+    forms = _FORMS.get(encoding)
+    if forms is None:
+        forms = _FORMS[encoding] = ShortValueCache(
+            lambda value: quote_plus(_encode_text(value, encoding)), 1 << 16
+        )
+    return forms
 
 
 @lru_cache(maxsize=256)
@@ -134,11 +183,11 @@ def callback_url(base: str, query: str) -> str:
     """Append the report to ``base``, keeping any query the SUT put in its URL. What cannot
     stand in a request line (space, ``<>"{}|\\^``, backtick, non-ASCII) is percent-encoded,
     so the URL goes out as one valid request line whatever the send named."""
-    return _query_prefix(base) + query
+    return query_prefix(base) + query
 
 
 @lru_cache(maxsize=1024)
-def _query_prefix(base: str) -> str:
+def query_prefix(base: str) -> str:
     """``base`` as it goes on the wire, up to where the report's query starts."""
     base = quote(base, safe=_URL_SAFE)
     if not urlsplit(base).query:

@@ -428,6 +428,8 @@ class Gateway:
     def record(self, delivery: Delivery, attempt: Attempt) -> None:
         """Take the outcome of an attempt: done, retry later, or give up."""
         self._scheduler.record(delivery, attempt, self.clock.now())
+        if isinstance(delivery, Callback) and not delivery.message.outbox:
+            delivery.message.report_frame = None  # its reports are done: the memory is not
 
     def _url(self, delivery: Delivery, now: float) -> str | None:
         """Where an attempt at ``now`` goes, byte for byte; None when nowhere is set."""

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .scenario import Scenario
 from .sms import SmsParts
+
+if TYPE_CHECKING:
+    from .callback import QueryFrame
 
 __all__ = [
     "Attempt",
@@ -101,6 +104,10 @@ class Message:
     reply: tuple[float, str] | None = field(default=None, repr=False)
     """When the recipient answers, and with what text (a scenario's reply), if ever."""
     replied: bool = field(default=False, repr=False)
+    report_frame: QueryFrame | None = field(default=None, repr=False, compare=False)
+    """The part its reports share, encoded by the first (:mod:`.reports`) under its
+    gateway's settings (a gateway's are fixed: new settings make a new gateway); dropped
+    once its outbox is empty."""
 
     @property
     def status(self) -> int | None:

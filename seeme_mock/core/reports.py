@@ -9,10 +9,16 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .callback import CallbackParams, callback_url, encode_callback_query
+from .callback import (
+    CallbackParams,
+    QueryFrame,
+    callback_url,
+    encode_callback_query,
+    query_prefix,
+)
 from .config import GatewayConfig
 from .inbox import forward_query
-from .records import Callback, Inbound
+from .records import Callback, Inbound, Message
 from .status import status_text
 
 __all__ = ["forward_url", "report_url"]
@@ -21,27 +27,44 @@ __all__ = ["forward_url", "report_url"]
 def report_url(callback: Callback, config: GatewayConfig, zone: ZoneInfo, now: float) -> str:
     message = callback.message
     assert message.callback_url is not None
-    when = callback.status_at if config.timestamp == "status" else now
     custom = message.scenario.callback
-    text = custom.texts.get(callback.code) or status_text(
-        callback.code, custom.language or config.language
-    )
+    code = callback.code
+    text = custom.texts.get(code) or status_text(code, custom.language or config.language)
+    when = callback.status_at if config.timestamp == "status" else now
+    timestamp = _local_time(math.floor(when), zone)
+    encoding = custom.encoding or config.encoding
+    if custom.params is not None:
+        params = _params(message, config, code, text, timestamp)
+        query = encode_callback_query(params, encoding, custom.params)
+        return callback_url(message.callback_url, query)
+    frame = message.report_frame
+    if frame is None:
+        params = _params(message, config, code, text, timestamp)
+        frame = QueryFrame.of(params, encoding, query_prefix(message.callback_url))
+        message.report_frame = frame
+    return frame.fill(code, text, timestamp)
+
+
+def _params(
+    message: Message, config: GatewayConfig, code: int, text: str, timestamp: datetime
+) -> CallbackParams:
+    """What a report of ``message`` says: its facts, its scenario's overrides and the
+    account's settings."""
+    custom = message.scenario.callback
     mccmnc = message.mccmnc if config.send_mccmnc else None
     if custom.mccmnc is not None:
         mccmnc = custom.mccmnc or None
-    params = CallbackParams(
+    return CallbackParams(
         reference=message.reference,
         number=message.number,
         sender=message.sender,
-        code=callback.code,
+        code=code,
         message=text,
         price=message.price if custom.price is None else custom.price,
-        timestamp=_local_time(math.floor(when), zone),
+        timestamp=timestamp,
         mccmnc=mccmnc,
         split=message.parts,
     )
-    query = encode_callback_query(params, custom.encoding or config.encoding, custom.params)
-    return callback_url(message.callback_url, query)
 
 
 @lru_cache(maxsize=256)
