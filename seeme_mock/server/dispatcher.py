@@ -19,7 +19,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 from ..core.errors import ClockError, UsageError
@@ -277,7 +277,9 @@ class Dispatcher:
 
     def _observe(self, key: str, late: float, now: float) -> None:
         """A first attempt to a receiver that answers went out ``late``: its pace learns."""
-        pace = self._pace(key)
+        pace = self._paces.get(key)
+        if pace is None:
+            pace = self._pace(key)
         was = pace.rate
         pace.observe(late, now)
         if (was is None) != (pace.rate is None):
@@ -314,10 +316,10 @@ class Dispatcher:
         if lane is None:
             return
         lane.on_wire -= 1
-        attempts = attempt.dispatch.delivery.attempts
-        lane.answering = bool(attempts) and attempts[-1].status is not None
-        self._answering[lane.key] = lane.answering
-        if not lane.answering:
+        answering = outcome.status is not None
+        if answering is not lane.answering:
+            lane.answering = self._answering[lane.key] = answering
+        if not answering:
             lane.room.set()
         self._send_waiting(lane)
         if not lane.on_wire and not lane.waiting and self._lanes.get(lane.key) is lane:
@@ -448,7 +450,13 @@ class _Lane:
 
 def _receiver(url: str) -> str:
     """scheme://host:port: callbacks to one receiver share its lane."""
+    return _receiver_of(url.partition("?")[0])
+
+
+@lru_cache(maxsize=1024)
+def _receiver_of(base: str) -> str:
+    """Of a URL without its query: one a send names, over and over."""
     try:
-        return origin(url)
+        return origin(base)
     except ValueError:  # a URL the sender cannot take: a lane of its own, where it fails
-        return url.partition("?")[0]
+        return base

@@ -288,7 +288,8 @@ class _Pool:
         self._end(exchange, Outcome(None, why))
 
     def _end(self, exchange: _Exchange, outcome: Outcome) -> None:
-        self._serve_waiting()
+        if self._waiting:
+            self._serve_waiting()
         exchange.done(outcome)
 
     def _release(self, connection: _Connection) -> None:
