@@ -9,6 +9,7 @@ import pytest
 
 from conftest import START, VALID_KEY
 from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
+from seeme_mock.core.scenario import Step
 from seeme_mock.core.status import status_text
 
 OK = Attempt(0, 200, None, 0.001)
@@ -175,6 +176,23 @@ def test_a_messages_reports_share_its_facts_and_each_states_its_own_status() -> 
     gw.resend(message.callbacks[2])
     [again] = run(gw, clock, 30, lambda url: OK)
     assert again == urls[2].replace("07%3A12%3A32", "07%3A12%3A49")
+
+
+def test_what_falls_due_at_one_time_goes_out_in_the_order_it_was_scheduled() -> None:
+    """Statuses a scenario puts at the same instant are reached in the plan's order, and
+    each message's callbacks come in turn, messages in the order they were sent."""
+    gw, clock = gateway(progression=(Step(3, 1.0), Step(4, 0.0), Step(6, 0.0)))
+    for reference in ("a", "b", "c"):
+        send(gw, callback="3,4,6", callbackurl="http://sut/dlr", reference=reference)
+    clock.move_to(START + 1)
+    rounds = []
+    while batch := gw.collect_due():
+        rounds.append([(d.delivery.message.reference, d.delivery.code) for d in batch])
+        for dispatch in batch:
+            gw.record(dispatch.delivery, OK)
+    assert rounds == [[(r, code) for r in "abc"] for code in (3, 4, 6)]
+    assert all([s.code for s in m.statuses] == [3, 4, 6] for m in gw.messages)
+    assert gw.next_due() is None
 
 
 def test_count_pending_includes_statuses_still_to_come() -> None:

@@ -1,7 +1,7 @@
 """The timeline: when each message reaches its next status, when its recipient replies,
 and when each callback or inbound forward is due.
 
-One heap of timers holds them all. A message's callbacks (an inbound SMS's forwards) wait
+One timeline holds them all. A message's callbacks (an inbound SMS's forwards) wait
 in its outbox and only the head is ever handed out, so they reach the SUT in order even
 across retries, while other messages' go on independently.
 """
@@ -9,7 +9,6 @@ across retries, while other messages' go on independently.
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +34,10 @@ class _Reply:
     """A timer for the moment a message's recipient answers."""
 
     message: Message
+
+
+_Timer = Message | Delivery | _Reply
+"""A message reaches its next status, a recipient replies, a delivery is due."""
 
 
 @dataclass
@@ -71,12 +74,14 @@ class Scheduler:
         self._changed = changed
         self.on_sooner: Callable[[], None] | None = None
         """Called whenever something new becomes the earliest thing due."""
-        self._timers: list[tuple[float, int, Message | Delivery | _Reply]] = []
-        self._order = itertools.count()
+        self._times: list[float] = []
+        """A heap of the times something is due."""
+        self._due_at: dict[float, list[_Timer]] = {}
+        """What is due at each of those times, in the order it was scheduled."""
 
     def next_due(self) -> float | None:
         """When something next needs doing, or None when all is quiet."""
-        return self._timers[0][0] if self._timers else None
+        return self._times[0] if self._times else None
 
     def track(self, owner: Owner) -> None:
         """Schedule what a message or an inbound SMS still has to do (new, or restored)."""
@@ -97,16 +102,22 @@ class Scheduler:
     def pop_due(self, now: float) -> Due:
         """Reach every status due by ``now``; what is due, in order."""
         due = Due([], [])
-        while self._timers and self._timers[0][0] <= now:
-            _, _, item = heapq.heappop(self._timers)
-            if isinstance(item, Message):
-                self._reach_next_status(item)
-            elif isinstance(item, _Reply):
-                item.message.replied = True
-                self._changed(item.message, None, None)
-                due.replies.append(item.message)
-            else:
-                due.deliveries.append(item)
+        times = self._times
+        while times and times[0] <= now:
+            # What this takes may schedule more for the same time (a plan's next status,
+            # with no delay between): it joins this list, whose iterator goes on to what
+            # was appended meanwhile, in order.
+            when = heapq.heappop(times)
+            for item in self._due_at[when]:
+                if isinstance(item, Message):
+                    self._reach_next_status(item)
+                elif isinstance(item, _Reply):
+                    item.message.replied = True
+                    self._changed(item.message, None, None)
+                    due.replies.append(item.message)
+                else:
+                    due.deliveries.append(item)
+            del self._due_at[when]
         return due
 
     def add_status(self, message: Message, code: int, now: float) -> None:
@@ -161,9 +172,17 @@ class Scheduler:
         delivery.failure = why
         self._next_in_outbox(delivery.owner, now)
 
-    def _push(self, when: float, item: Message | Delivery | _Reply) -> None:
-        heapq.heappush(self._timers, (when, next(self._order), item))
-        if self.on_sooner is not None and self._timers[0][2] is item:
+    def _push(self, when: float, item: _Timer) -> None:
+        """A heap of times and a list a time, not a heap of (time, order, item): most are
+        due at a time of their own, and a heap compares floats several times faster than
+        tuples (it compares a few dozen a callback)."""
+        items = self._due_at.get(when)
+        if items is not None:  # not the first thing due: something is due as soon
+            items.append(item)
+            return
+        self._due_at[when] = [item]
+        heapq.heappush(self._times, when)
+        if self.on_sooner is not None and self._times[0] == when:
             self.on_sooner()
 
     def _reach_next_status(self, message: Message) -> None:
