@@ -8,7 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import START, VALID_KEY
-from seeme_mock import Attempt, CallbackState, Gateway, GatewayConfig, ManualClock, RetryPolicy
+from seeme_mock import (
+    Attempt,
+    Callback,
+    CallbackState,
+    Gateway,
+    GatewayConfig,
+    ManualClock,
+    RetryPolicy,
+)
 from seeme_mock.core.scenario import Step
 from seeme_mock.core.status import status_text
 
@@ -187,7 +195,8 @@ def test_what_falls_due_at_one_time_goes_out_in_the_order_it_was_scheduled() -> 
     clock.move_to(START + 1)
     rounds = []
     while batch := gw.collect_due():
-        rounds.append([(d.delivery.message.reference, d.delivery.code) for d in batch])
+        callbacks = [d.delivery for d in batch if isinstance(d.delivery, Callback)]
+        rounds.append([(c.message.reference, c.code) for c in callbacks])
         for dispatch in batch:
             gw.record(dispatch.delivery, OK)
     assert rounds == [[(r, code) for r in "abc"] for code in (3, 4, 6)]

@@ -29,6 +29,7 @@ __all__ = [
     "callback_url",
     "encode_callback_query",
     "query_prefix",
+    "stamp",
 ]
 
 ENCODINGS = ("iso-8859-2", "utf-8", "windows-1250", "iso-8859-1")
@@ -82,8 +83,11 @@ def encode_callback_query(
             for name, value in zip(PARAMETERS, _texts(params), strict=True)
             if name in include
         ])  # fmt: skip
-    frame = QueryFrame.of(params, encoding)
-    return frame.fill(params.code, params.message, params.timestamp)
+    frame = QueryFrame.of(
+        encoding, "", params.reference, params.number, params.sender, params.price,
+        params.mccmnc, params.split,
+    )  # fmt: skip
+    return frame.fill(params.code, params.message, stamp(params.timestamp))
 
 
 class QueryFrame(NamedTuple):
@@ -101,26 +105,35 @@ class QueryFrame(NamedTuple):
     forms: ShortValueCache
 
     @classmethod
-    def of(cls, params: CallbackParams, encoding: str, prefix: str = "") -> QueryFrame:
-        """The frame of ``params`` (their code, text and timestamp are not in it), to
-        follow ``prefix`` (the callback URL up to its query, :func:`query_prefix`)."""
-        reference, number = _form(params.reference, encoding), _form(params.number, encoding)
-        opening = f"{prefix}reference={reference}&number={number}"
-        if params.sender:
-            opening += f"&sender={_form(params.sender, encoding)}"
-        closing = "" if params.mccmnc is None else f"&mccmnc={params.mccmnc}"
+    def of(
+        cls,
+        encoding: str,
+        prefix: str,
+        reference: str,
+        number: str,
+        sender: str,
+        price: Decimal,
+        mccmnc: int | None,
+        split: int,
+    ) -> QueryFrame:
+        """The frame of a message's reports, to follow ``prefix`` (the callback URL up to
+        its query, :func:`query_prefix`; "" for the query alone)."""
+        opening = f"{prefix}reference={_form(reference, encoding)}&number={_form(number, encoding)}"
+        if sender:
+            opening += f"&sender={_form(sender, encoding)}"
+        closing = "" if mccmnc is None else f"&mccmnc={mccmnc}"
         return cls(
             f"{opening}&code=",
-            f"&price={_money(params.price)}&timestamp=",
-            f"{closing}&split={params.split}",
+            f"&price={_money(price)}&timestamp=",
+            f"{closing}&split={split}",
             _forms(encoding),
         )
 
-    def fill(self, code: int, message: str, timestamp: datetime) -> str:
-        forms = self.forms
+    def fill(self, code: int, message: str, timestamp: str) -> str:
+        """``timestamp`` as :func:`stamp` encodes it."""
         return (
-            f"{self.opening}{code}&message={forms[message]}{self.price}"
-            f"{forms[_stamp(timestamp)]}{self.closing}"
+            f"{self.opening}{code}&message={self.forms[message]}{self.price}{timestamp}"
+            f"{self.closing}"
         )
 
 
@@ -139,8 +152,8 @@ def _texts(params: CallbackParams) -> tuple[str, ...]:
     )
 
 
-# Status texts go out over and over, a timestamp for every callback of that second (and,
-# with an include list, a message's reference and number with each of its callbacks):
+# Status texts go out over and over (and, with an include list, a message's reference and
+# number with each of its callbacks, a timestamp with every callback of that second):
 # encoding each once is most of what building a report costs.
 _FORMS: dict[str, ShortValueCache] = {}
 """Values form-encoded, per charset."""
@@ -166,6 +179,12 @@ def _forms(encoding: str) -> ShortValueCache:
 @lru_cache(maxsize=256)
 def _stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@lru_cache(maxsize=256)
+def stamp(when: datetime) -> str:
+    """A report's timestamp, form-encoded (digits and signs: the same in every charset)."""
+    return quote_plus(_stamp(when))
 
 
 @lru_cache(maxsize=256)

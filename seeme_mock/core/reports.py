@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from .callback import (
     callback_url,
     encode_callback_query,
     query_prefix,
+    stamp,
 )
 from .config import GatewayConfig
 from .inbox import forward_query
@@ -30,41 +32,33 @@ def report_url(callback: Callback, config: GatewayConfig, zone: ZoneInfo, now: f
     custom = message.scenario.callback
     code = callback.code
     text = custom.texts.get(code) or status_text(code, custom.language or config.language)
-    when = callback.status_at if config.timestamp == "status" else now
-    timestamp = _local_time(math.floor(when), zone)
-    encoding = custom.encoding or config.encoding
-    if custom.params is not None:
-        params = _params(message, config, code, text, timestamp)
-        query = encode_callback_query(params, encoding, custom.params)
-        return callback_url(message.callback_url, query)
+    second = math.floor(callback.status_at if config.timestamp == "status" else now)
     frame = message.report_frame
     if frame is None:
-        params = _params(message, config, code, text, timestamp)
-        frame = QueryFrame.of(params, encoding, query_prefix(message.callback_url))
-        message.report_frame = frame
-    return frame.fill(code, text, timestamp)
+        encoding = custom.encoding or config.encoding
+        price, mccmnc = _price_and_mccmnc(message, config)
+        if custom.params is not None:  # no frame: the shape is the scenario's
+            params = CallbackParams(
+                message.reference, message.number, message.sender, code, text, price,
+                _local_time(second, zone), mccmnc, message.parts,
+            )  # fmt: skip
+            query = encode_callback_query(params, encoding, custom.params)
+            return callback_url(message.callback_url, query)
+        frame = message.report_frame = QueryFrame.of(
+            encoding, query_prefix(message.callback_url), message.reference, message.number,
+            message.sender, price, mccmnc, message.parts,
+        )  # fmt: skip
+    return frame.fill(code, text, _stamp_at(second, zone))
 
 
-def _params(
-    message: Message, config: GatewayConfig, code: int, text: str, timestamp: datetime
-) -> CallbackParams:
-    """What a report of ``message`` says: its facts, its scenario's overrides and the
-    account's settings."""
+def _price_and_mccmnc(message: Message, config: GatewayConfig) -> tuple[Decimal, int | None]:
+    """What a report of ``message`` states for these: its own, its scenario's overrides,
+    the account's settings."""
     custom = message.scenario.callback
     mccmnc = message.mccmnc if config.send_mccmnc else None
     if custom.mccmnc is not None:
         mccmnc = custom.mccmnc or None
-    return CallbackParams(
-        reference=message.reference,
-        number=message.number,
-        sender=message.sender,
-        code=code,
-        message=text,
-        price=message.price if custom.price is None else custom.price,
-        timestamp=timestamp,
-        mccmnc=mccmnc,
-        split=message.parts,
-    )
+    return message.price if custom.price is None else custom.price, mccmnc
 
 
 @lru_cache(maxsize=256)
@@ -72,6 +66,12 @@ def _local_time(second: int, zone: ZoneInfo) -> datetime:
     """The wall-clock time a report states, to the second (the callbacks of one second
     share it)."""
     return datetime.fromtimestamp(second, zone).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=256)
+def _stamp_at(second: int, zone: ZoneInfo) -> str:
+    """:func:`_local_time`, form-encoded."""
+    return stamp(_local_time(second, zone))
 
 
 def forward_url(inbound: Inbound, config: GatewayConfig, zone: ZoneInfo) -> str | None:
