@@ -455,7 +455,8 @@ def _receiver(url: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _receiver_of(base: str) -> str:
-    """Of a URL without its query: one a send names, over and over."""
+    """:func:`_receiver` of a URL's part before its query, kept: a message's callbacks,
+    and most sends, name the same few."""
     try:
         return origin(base)
     except ValueError:  # a URL the sender cannot take: a lane of its own, where it fails
