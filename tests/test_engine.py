@@ -18,6 +18,7 @@ from seeme_mock import (
     RetryPolicy,
 )
 from seeme_mock.core.scenario import Step
+from seeme_mock.core.scheduler import Scheduler
 from seeme_mock.core.status import status_text
 
 OK = Attempt(0, 200, None, 0.001)
@@ -202,6 +203,29 @@ def test_what_falls_due_at_one_time_goes_out_in_the_order_it_was_scheduled() -> 
     assert rounds == [[(r, code) for r in "abc"] for code in (3, 4, 6)]
     assert all([s.code for s in m.statuses] == [3, 4, 6] for m in gw.messages)
     assert gw.next_due() is None
+
+
+def test_a_bug_while_timers_are_taken_leaves_the_timeline_whole() -> None:
+    """What is scheduled after it, for the very time that was being taken, still falls due
+    (a list kept for a time no longer in the heap would hold it for ever)."""
+    gw, _ = gateway()
+    send(gw, callback="2", callbackurl="http://sut/dlr")
+    [message] = gw.messages
+    message.reply = (START + 0.5, "Thanks")
+
+    bugs = [RuntimeError("a bug")]
+
+    def changed(owner: object, delivery: object, attempt: object) -> None:
+        if bugs:
+            raise bugs.pop()
+
+    scheduler = Scheduler(RetryPolicy(), changed=changed)
+    scheduler.track(message)
+    with pytest.raises(RuntimeError, match="a bug"):
+        scheduler.pop_due(START + 0.5)  # the reply's timer: told to the failing hook
+    scheduler.add_status(message, 2, START + 0.5)
+    [callback] = scheduler.pop_due(START + 0.5).deliveries
+    assert isinstance(callback, Callback) and callback.code == 2
 
 
 def test_count_pending_includes_statuses_still_to_come() -> None:

@@ -108,16 +108,18 @@ class Scheduler:
             # with no delay between): it joins this list, whose iterator goes on to what
             # was appended meanwhile, in order.
             when = heapq.heappop(times)
-            for item in self._due_at[when]:
-                if isinstance(item, Message):
-                    self._reach_next_status(item)
-                elif isinstance(item, _Reply):
-                    item.message.replied = True
-                    self._changed(item.message, None, None)
-                    due.replies.append(item.message)
-                else:
-                    due.deliveries.append(item)
-            del self._due_at[when]
+            try:
+                for item in self._due_at[when]:
+                    if isinstance(item, Message):
+                        self._reach_next_status(item)
+                    elif isinstance(item, _Reply):
+                        item.message.replied = True
+                        self._changed(item.message, None, None)
+                        due.replies.append(item.message)
+                    else:
+                        due.deliveries.append(item)
+            finally:  # even if a bug of ours raised: no list kept whose time left the heap
+                del self._due_at[when]
         return due
 
     def add_status(self, message: Message, code: int, now: float) -> None:
