@@ -13,6 +13,9 @@
 # compare.sh warms its servers; its pacing then starts from what that run taught it.
 # TRACE=1: each server runs under bench/pace_trace.py, and the run's cuts are summed up
 # (its trace is kept in the work folder, LABEL.trace, with the run's start in LABEL.start).
+# RATE=N: the measured run offers N sends a second (bench/paced.sh) rather than as many as
+# are answered; the line then says how many sends were answered over 100 ms late, which
+# is the pace holding them back.
 # usage: bench/fresh_pairs.sh A B [PAIRS] [SECONDS] [--journal]   (SHARED as in compare.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +25,10 @@ a=${1:?$usage}; b=${2:?$usage}
 pairs=${3:-5}; secs=${4:-5}; journal=${5:-}
 if [ -n "$journal" ] && [ "$journal" != --journal ]; then
   echo "bench/fresh_pairs.sh: the fifth argument can only be --journal, not $journal" >&2
+  exit 2
+fi
+if [ -n "${RATE:-}" ] && ! [[ "$RATE" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench/fresh_pairs.sh: RATE is sends a second, a whole number, not $RATE" >&2
   exit 2
 fi
 for tree in "$a" "$b"; do
@@ -55,8 +62,15 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
     sleep 5
   fi
   date +%s.%N >"$work/$1.start"
-  line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
-  folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
+  if [ -n "${RATE:-}" ]; then
+    local out
+    out=$(SHARED="$shared" bash "$here/paced.sh" 18081 "$RATE" "$secs" "$1" 2>&1)  # the sender's line is on stderr
+    line="$(tail -n1 <<<"$out") $(grep -o 'answered over 100 ms late=[0-9]*' <<<"$out" | tr ' ' _ || true)"
+    folder=$(ls -td /tmp/pacedbench.* | sed -n 1p)
+  else
+    line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
+    folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
+  fi
   kill "$server"
   wait "$server" || true
   server=

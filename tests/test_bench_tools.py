@@ -75,6 +75,17 @@ def test_a_bench_script_without_the_shared_bench_says_so_and_starts_nothing(
     assert "set SHARED=" in result.stderr
 
 
+def test_fresh_pairs_refuses_a_rate_that_is_not_a_number_before_starting_anything() -> None:
+    env = {**os.environ, "RATE": "fast"}
+    args = [str(BENCH.parent), str(BENCH.parent)]
+    result = subprocess.run(
+        ["bash", str(BENCH / "fresh_pairs.sh"), *args],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result
+    assert "RATE is sends a second, a whole number, not fast" in result.stderr
+
+
 def test_a_bench_script_whose_python_lacks_a_module_says_which(tmp_path: Path) -> None:
     """The shared bench is there (an empty stand-in); 'python' on PATH cannot import."""
     shared = tmp_path / "shared"
