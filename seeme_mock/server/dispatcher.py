@@ -277,9 +277,7 @@ class Dispatcher:
 
     def _observe(self, key: str, late: float, now: float) -> None:
         """A first attempt to a receiver that answers went out ``late``: its pace learns."""
-        pace = self._paces.get(key)
-        if pace is None:
-            pace = self._pace(key)
+        pace = self._pace(key)
         was = pace.rate
         pace.observe(late, now)
         if (was is None) != (pace.rate is None):
