@@ -1,6 +1,7 @@
 """The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known;
 the pace's tracer (bench/pace_trace.py) on a known trace and on a real server; the bench
-scripts' checks before they start (bench/needs.sh)."""
+scripts' checks before they start (bench/needs.sh); the journal writer's replay
+(bench/writer_cost.py)."""
 
 from __future__ import annotations
 
@@ -152,3 +153,20 @@ def test_pace_trace_records_a_real_server_s_windows(tmp_path: Path, httpserver: 
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert shown.splitlines()[-1].startswith("cuts 0 (0 without warning)")
+
+
+def test_writer_cost_replays_a_stream_s_transactions_and_counts_its_pages() -> None:
+    """Each send is one message row and, in the stream's time, up to three attempt rows
+    (its three callbacks); a commit adds whole pages to the write-ahead log."""
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "writer_cost.py"), "3000"],
+        capture_output=True, text=True, timeout=120, cwd=BENCH.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result
+    head, *steps = result.stdout.splitlines()
+    pages = float(head.split(" measured: ")[1].split(" pages")[0])
+    assert 1 <= pages <= 20, head
+    rows = {line.split(": ", 1)[1]: float(line.split(", ")[1].split(" rows")[0]) for line in steps}
+    assert rows["INSERT OR REPLACE INTO messages (id, state) VALUES (?, ?)"] == 1.0
+    assert 2.5 <= rows["INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)"] <= 3.0
+    assert rows["COMMIT"] == 0

@@ -1,0 +1,110 @@
+"""What the journal's writer process does per send: the transactions of a steady stream
+(bench/send_path.py's, as the server hands them to the writer) committed into a new
+journal the way the writer commits them, in this process, where they can be measured:
+the pages each commit adds to SQLite's write-ahead log, which does not move from run to
+run, and the CPU each commit and each statement takes, which does. The writer runs on the
+server's other core, beside the load bench's nginx and wrk: what it takes, they lose.
+
+usage: python bench/writer_cost.py [SENDS=9000]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import seeme_mock.server.journal as journal_module
+from seeme_mock.server.journal import SqliteJournal
+from seeme_mock.server.journal_writer import Statements, connect
+
+sys.path.insert(0, str(Path(__file__).parent))
+from send_path import steady
+
+WARMUP = 0.2
+"""The share of the transactions committed before measuring: a new file's first pages."""
+
+
+def transactions(sends: int, folder: Path) -> list[Statements]:
+    """A steady stream's transactions, in order. The journal runs without its writer
+    process, so it commits each turn itself, through the module's ``commit``: taken here."""
+    taken: list[Statements] = []
+    write = journal_module.commit  # type: ignore[attr-defined]  # imported there, not its own
+    journal_module.commit = lambda db, statements: taken.append(statements)  # type: ignore[attr-defined]
+    try:
+        journal = SqliteJournal(folder / "stream.db")
+        asyncio.run(steady(sends, journal))
+        journal.close()
+    finally:
+        journal_module.commit = write  # type: ignore[attr-defined]
+    return taken
+
+
+def replay(stream: list[Statements], sends: int, folder: Path) -> None:
+    path = folder / "replay.db"
+    SqliteJournal(path).close()  # the schema, as the server makes it
+    db = connect(path)
+    db.execute("PRAGMA wal_autocheckpoint=0")  # so the log's growth is the pages written
+    wal = Path(f"{path}-wal")
+    first = int(len(stream) * WARMUP)
+    spent: defaultdict[str, float] = defaultdict(float)
+    """Seconds in each statement."""
+    rows: defaultdict[str, int] = defaultdict(int)
+    measured = stream[first:]
+    for statements in stream[:first]:
+        commit_timed(db, statements, defaultdict(float), defaultdict(int))  # not counted
+    start_size, started = wal.stat().st_size, time.thread_time()
+    for statements in measured:
+        commit_timed(db, statements, spent, rows)
+    cpu = time.thread_time() - started
+    pages = (wal.stat().st_size - start_size) / (db.execute("PRAGMA page_size").fetchone()[0] + 24)
+    db.close()
+    measured_sends = sends * len(measured) / len(stream)
+    print(
+        f"{sends:,} sends in {len(stream):,} transactions, the last {len(measured):,} measured: "
+        f"{pages / len(measured):.1f} pages of the write-ahead log a commit, "
+        f"{cpu / len(measured) * 1e6:.0f} us of CPU a commit, "
+        f"{cpu / measured_sends * 1e6:.1f} us a send"
+    )
+    for what, seconds in sorted(spent.items(), key=lambda spent: -spent[1]):
+        per_send = seconds / measured_sends * 1e6
+        print(
+            f"  {per_send:5.1f} us a send, {rows[what] / measured_sends:4.2f} rows a send: {what}"
+        )
+
+
+def commit_timed(
+    db: sqlite3.Connection,
+    statements: Statements,
+    spent: defaultdict[str, float],
+    rows: defaultdict[str, int],
+) -> None:
+    """:func:`seeme_mock.server.journal_writer.commit`, each step timed (wall clock: the
+    thread's CPU clock is a system call, as long as a short statement)."""
+    steps: list[tuple[str, list[tuple[object, ...]] | None]] = [
+        ("BEGIN", None),
+        *statements,
+        ("COMMIT", None),
+    ]
+    for sql, values in steps:
+        started = time.perf_counter()
+        if values is None:
+            db.execute(sql)
+        else:
+            db.executemany(sql, values)
+        spent[sql] += time.perf_counter() - started
+        rows[sql] += len(values or ())
+
+
+def main(sends: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        stream = transactions(sends, Path(folder))
+        replay(stream, sends, Path(folder))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 9000)
