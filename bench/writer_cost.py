@@ -1,9 +1,12 @@
 """What the journal's writer process does per send: the transactions of a steady stream
 (bench/send_path.py's, as the server hands them to the writer) committed into a new
-journal the way the writer commits them, in this process, where they can be measured:
-the pages each commit adds to SQLite's write-ahead log, which does not move from run to
-run, and the CPU each commit and each statement takes, which does. The writer runs on the
-server's other core, beside the load bench's nginx and wrk: what it takes, they lose.
+journal the way the writer commits and sweeps, in this process, where they can be
+measured: the pages each commit adds to SQLite's write-ahead log, which does not move from
+run to run, and the CPU each commit and each statement takes, which does. The writer runs
+on the server's other core, beside the load bench's nginx and wrk: what it takes, they
+lose. Past the first third of the stream the oldest messages are dropped, as in a server
+that has run a while, so the sweep has rows to delete; the last line says how many rows
+the attempts table holds against how many a load applies.
 
 usage: python bench/writer_cost.py [SENDS=9000]
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import seeme_mock.server.journal as journal_module
 from seeme_mock.server.journal import SqliteJournal
-from seeme_mock.server.journal_writer import Statements, connect
+from seeme_mock.server.journal_writer import Statements, Sweep, commit, connect
 
 sys.path.insert(0, str(Path(__file__).parent))
 from send_path import steady
@@ -33,14 +36,13 @@ def transactions(sends: int, folder: Path) -> list[Statements]:
     """A steady stream's transactions, in order. The journal runs without its writer
     process, so it commits each turn itself, through the module's ``commit``: taken here."""
     taken: list[Statements] = []
-    write = journal_module.commit  # type: ignore[attr-defined]  # imported there, not its own
     journal_module.commit = lambda db, statements: taken.append(statements)  # type: ignore[attr-defined]
     try:
         journal = SqliteJournal(folder / "stream.db")
-        asyncio.run(steady(sends, journal))
+        asyncio.run(steady(sends, journal, max_messages=max(1, sends // 3)))
         journal.close()
     finally:
-        journal_module.commit = write  # type: ignore[attr-defined]
+        journal_module.commit = commit  # type: ignore[attr-defined]  # imported there
     return taken
 
 
@@ -55,13 +57,16 @@ def replay(stream: list[Statements], sends: int, folder: Path) -> None:
     """Seconds in each statement."""
     rows: defaultdict[str, int] = defaultdict(int)
     measured = stream[first:]
+    sweep = Sweep()
     for statements in stream[:first]:
-        commit_timed(db, statements, defaultdict(float), defaultdict(int))  # not counted
+        commit_timed(db, sweep, statements, defaultdict(float), defaultdict(int))  # not counted
     start_size, started = wal.stat().st_size, time.thread_time()
     for statements in measured:
-        commit_timed(db, statements, spent, rows)
+        commit_timed(db, sweep, statements, spent, rows)
     cpu = time.thread_time() - started
     pages = (wal.stat().st_size - start_size) / (db.execute("PRAGMA page_size").fetchone()[0] + 24)
+    (held,) = db.execute("SELECT count(*) FROM attempts").fetchone()
+    (counted,) = db.execute(_COUNTED).fetchone()
     db.close()
     measured_sends = sends * len(measured) / len(stream)
     print(
@@ -75,16 +80,24 @@ def replay(stream: list[Statements], sends: int, folder: Path) -> None:
         print(
             f"  {per_send:5.1f} us a send, {rows[what] / measured_sends:4.2f} rows a send: {what}"
         )
+    print(f"at the end: {held:,} rows in attempts, {counted:,} of them applied by a load")
+
+
+_COUNTED = """SELECT count(*) FROM attempts JOIN messages ON messages.id = attempts.message
+  WHERE attempts.seq > ifnull(messages.attempts_after, 0)"""
+"""The rows :meth:`seeme_mock.server.journal.SqliteJournal.load` applies."""
 
 
 def commit_timed(
     db: sqlite3.Connection,
+    sweep: Sweep,
     statements: Statements,
     spent: defaultdict[str, float],
     rows: defaultdict[str, int],
 ) -> None:
-    """:func:`seeme_mock.server.journal_writer.commit`, each step timed (wall clock: the
-    thread's CPU clock is a system call, as long as a short statement)."""
+    """:func:`seeme_mock.server.journal_writer.commit` and the sweep after it, each step
+    timed (wall clock: the thread's CPU clock is a system call, as long as a short
+    statement)."""
     steps: list[tuple[str, list[tuple[object, ...]] | None]] = [
         ("BEGIN", None),
         *statements,
@@ -98,6 +111,9 @@ def commit_timed(
             db.executemany(sql, values)
         spent[sql] += time.perf_counter() - started
         rows[sql] += len(values or ())
+    started = time.perf_counter()
+    sweep.after(db, statements)
+    spent["the sweep (journal_writer.Sweep)"] += time.perf_counter() - started
 
 
 def main(sends: int) -> None:

@@ -37,7 +37,7 @@ from seeme_mock.core.journal_state import state_of_row
 from seeme_mock.server import journal_writer
 from seeme_mock.server.collector import IdleCollection, collect_by_the_clock
 from seeme_mock.server.journal import SqliteJournal
-from seeme_mock.server.journal_writer import Statements, _frame, _frames
+from seeme_mock.server.journal_writer import ATTEMPT_ROWS, Statements, _frame, _frames
 from seeme_mock.server.shared_future import SharedFuture
 
 
@@ -201,6 +201,108 @@ def test_changes_of_one_turn_in_any_order_load_back_as_they_were(tmp_path: Path)
     reopened.close()
 
 
+def test_the_sweep_deletes_the_rows_no_load_applies_but_never_the_last(tmp_path: Path) -> None:
+    """Rows older than their message's whole state, and rows of dropped messages, go; the
+    others stay, and so does the last row whatever it is: SQLite numbers a new row one past
+    the last, so the next one cannot take a number a message already counts as old."""
+    SqliteJournal(tmp_path / "j.db").close()
+    db = journal_writer.connect(tmp_path / "j.db")
+    db.executemany(
+        "INSERT INTO messages (id, state, attempts_after) VALUES (?, 'x', ?)", [(1, 0), (2, 3)]
+    )
+    rows = [(1, 0), (2, 0), (9, 0), (2, 0), (9, 0)]  # 1 and 4 count; 9 was dropped
+    db.executemany(
+        ATTEMPT_ROWS, [(m, c, START, 200, None, 0.01, "delivered", None) for m, c in rows]
+    )
+    sweep = journal_writer.Sweep()
+    sweep.after(db, [(ATTEMPT_ROWS, [()] * (sweep.SWEEP_AT - 1))])
+    assert [seq for (seq,) in db.execute("SELECT seq FROM attempts")] == [1, 2, 3, 4, 5]  # not yet
+    sweep.after(db, [(ATTEMPT_ROWS, [()])])
+    assert [seq for (seq,) in db.execute("SELECT seq FROM attempts")] == [1, 4, 5]
+    db.execute(ATTEMPT_ROWS, (1, 0, START, 200, None, 0.01, "delivered", None))
+    assert db.execute("SELECT max(seq) FROM attempts").fetchone() == (6,)
+    db.close()
+
+
+def test_a_long_run_with_resends_and_drops_loads_back_and_keeps_its_table_small(
+    tmp_path: Path,
+) -> None:
+    """Messages dropped by the cap and callbacks resent (a message written whole again)
+    leave rows no load applies; swept as the run goes, they neither grow the table without
+    end nor come back at a load."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    gateway = Gateway(GatewayConfig(max_messages=20), ManualClock(START), journal)
+    for n in range(1, 1200):
+        gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": str(n),
+                        "callback": "3,6", "callbackurl": "http://sut/dlr"})  # fmt: skip
+        gateway.move_clock_to(START + 10 * n)
+        for dispatch in gateway.collect_due():
+            gateway.record(dispatch.delivery, Attempt(START + 10 * n, 200, None, 0.01))
+        if n % 7 == 0:
+            gateway.resend(gateway.messages[-1].callbacks[0])  # rewritten whole
+        journal.flush()
+    journal.close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    held, written = db.execute("SELECT count(*), max(seq) FROM attempts").fetchone()
+    db.close()
+    bound = 2 * journal_writer.Sweep.SWEEP_AT + 2 * 2 * 20  # two sweeps' worth, twice the kept
+    assert held <= bound < written / 2
+
+    def summary(m: Message) -> tuple[str, list[tuple[int, str, int]]]:
+        return m.text, [(c.code, c.state.value, len(c.attempts)) for c in m.callbacks]
+
+    reopened = SqliteJournal(tmp_path / "j.db")
+    saved = reopened.load()
+    again = Gateway(GatewayConfig(max_messages=20), ManualClock(START + 4000), reopened)
+    again.restore(saved.messages, saved.rejections)
+    assert [summary(m) for m in again.messages] == [summary(m) for m in gateway.messages]
+    reopened.close()
+
+
+def test_an_older_journal_is_brought_to_this_shape_and_loads_alike(tmp_path: Path) -> None:
+    """Before the sixteenth pass's sweep, messages had no attempts_after, attempts had no
+    seq of their own and an index by message; their rows all counted."""
+    journal = SqliteJournal(tmp_path / "j.db")
+    config = GatewayConfig(retry=RetryPolicy(attempts=3, first_delay=1, factor=1))
+    gateway = Gateway(config, ManualClock(START), journal)
+    gateway.handle({"key": VALID_KEY, "number": "36301234567", "message": "x",
+                    "callback": "3,4", "callbackurl": "http://sut/dlr"})  # fmt: skip
+    journal.flush()
+    for at, status in ((1, 500), (2, 200), (3, 200)):
+        gateway.move_clock_to(START + at)
+        for dispatch in gateway.collect_due():
+            gateway.record(dispatch.delivery, Attempt(START + at, status, None, 0.01))
+    journal.close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    db.executescript("""
+        ALTER TABLE messages DROP COLUMN attempts_after;
+        CREATE TABLE old (message INTEGER NOT NULL, callback INTEGER NOT NULL, at REAL,
+          status INTEGER, error TEXT, latency REAL, state TEXT NOT NULL, failure TEXT);
+        INSERT INTO old SELECT message, callback, at, status, error, latency, state, failure
+          FROM attempts ORDER BY seq;
+        DROP TABLE attempts;
+        ALTER TABLE old RENAME TO attempts;
+        CREATE INDEX attempts_of ON attempts (message);
+    """)  # fmt: skip
+    db.close()
+
+    reopened = SqliteJournal(tmp_path / "j.db")
+    saved = reopened.load()
+    reopened.close()
+    [message] = saved.messages
+    statuses = [[a.status for a in c.attempts] for c in gateway.messages[0].callbacks]
+    assert statuses == [[500, 200], [200]]
+    assert [[a[1] for a in c["attempts"]] for c in message["callbacks"]] == statuses
+    db = sqlite3.connect(tmp_path / "j.db")
+    assert "attempts_after" in {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+    assert "seq" in {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
+    indexes = db.execute(
+        "SELECT name FROM sqlite_master WHERE tbl_name = 'attempts' AND type = 'index'"
+    )
+    assert indexes.fetchall() == []
+    db.close()
+
+
 def test_the_memory_cap_drops_the_oldest_finished_messages() -> None:
     gateway = Gateway(GatewayConfig(max_messages=10), ManualClock(START))
     for n in range(25):
@@ -340,7 +442,7 @@ def test_a_message_row_of_the_wrong_shape_is_refused(
 ) -> None:
     SqliteJournal(tmp_path / "j.db").close()
     db = sqlite3.connect(tmp_path / "j.db")
-    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps(row),))
+    db.execute("INSERT INTO messages (id, state) VALUES (1, ?)", (pickle.dumps(row),))
     db.commit()
     db.close()
     with pytest.raises(ConfigError, match=rf"not seeme-mock's \({why}"):
@@ -351,7 +453,7 @@ def test_a_journal_naming_code_to_run_is_refused_not_run(tmp_path: Path) -> None
     journal = SqliteJournal(tmp_path / "j.db")
     journal.close()
     db = sqlite3.connect(tmp_path / "j.db")
-    db.execute("INSERT INTO messages VALUES (1, ?)", (pickle.dumps(Path("/x")),))
+    db.execute("INSERT INTO messages (id, state) VALUES (1, ?)", (pickle.dumps(Path("/x")),))
     db.commit()
     db.close()
     with pytest.raises(ConfigError, match=r"not seeme-mock's \(it names pathlib"):

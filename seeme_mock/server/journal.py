@@ -27,7 +27,7 @@ from typing import Any, cast
 from ..core.errors import ConfigError
 from ..core.journal_state import inbound_state, message_row, rejection_state, state_of_row
 from ..core.records import Attempt, Callback, Inbound, Message, Rejected
-from .journal_writer import Statements, WriterProcess, commit, connect
+from .journal_writer import ATTEMPT_ROWS, Statements, Sweep, WriterProcess, commit, connect
 from .shared_future import SharedFuture
 
 __all__ = ["Saved", "SqliteJournal"]
@@ -36,20 +36,24 @@ log = logging.getLogger("seeme_mock")
 
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, state TEXT NOT NULL,
+  attempts_after INTEGER);
 CREATE TABLE IF NOT EXISTS rejections (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inbound (id INTEGER PRIMARY KEY, state TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS attempts (message INTEGER NOT NULL, callback INTEGER NOT NULL,
-  at REAL, status INTEGER, error TEXT, latency REAL, state TEXT NOT NULL, failure TEXT);
-CREATE INDEX IF NOT EXISTS attempts_of ON attempts (message);
+CREATE TABLE IF NOT EXISTS attempts (seq INTEGER PRIMARY KEY, message INTEGER NOT NULL,
+  callback INTEGER NOT NULL, at REAL, status INTEGER, error TEXT, latency REAL,
+  state TEXT NOT NULL, failure TEXT);
 """
 """A message's row in ``messages`` is its whole state as of some moment, a tuple of plain
 values pickled (JSON cost six times more: its floats; a dict with names twice a tuple); its
 attempts since are rows of ``attempts``, cheap to write (:meth:`SqliteJournal.load` puts
-them together). Older journals hold JSON or pickled dicts, which still load. Statuses
-reached as planned are not written at all: they follow from the plan and the clock, and a
-restored message reaches them again at once."""
+them together): those numbered after the message's ``attempts_after``, the last row's
+number when its state was written. Older rows are left for :class:`.journal_writer.Sweep`:
+the table has no index to delete them by message, which cost a commit half its pages.
+Older journals hold JSON or pickled dicts, which still load, and are brought to this shape
+when opened (:func:`_upgrade`). Statuses reached as planned are not written at all: they
+follow from the plan and the clock, and a restored message reaches them again at once."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class SqliteJournal:
             raise self._refused(exc) from None
         try:
             self._db.executescript(_SCHEMA)
+            _upgrade(self._db)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise self._refused(exc) from None
@@ -94,6 +99,8 @@ class SqliteJournal:
         self._written: asyncio.Future[None] | None = None
         """Done once the pending changes are committed; one for everyone who waits."""
         self._writer: WriterProcess | None = None
+        self._sweep = Sweep()
+        """Sweeps while the server commits itself (no writer process)."""
 
     def _refused(self, exc: sqlite3.DatabaseError) -> ConfigError:
         return ConfigError(
@@ -114,12 +121,17 @@ class SqliteJournal:
 
     def _message_states(self) -> list[dict[str, Any]]:
         """Each message's last whole state, with the attempts since."""
-        states = self._states("messages")
+        rows = self._db.execute("SELECT state, attempts_after FROM messages ORDER BY id")
+        states, after = [], {}
+        for value, attempts_after in rows:
+            whole = self._state(value)
+            states.append(whole)
+            after[whole["id"]] = attempts_after or 0  # NULL: all of them (older journals)
         by_id = {state["id"]: state for state in states}
-        rows = self._db.execute("SELECT * FROM attempts ORDER BY rowid")
-        for message_id, index, at, status, error, latency, value, failure in rows:
+        rows = self._db.execute("SELECT * FROM attempts ORDER BY seq")
+        for seq, message_id, index, at, status, error, latency, value, failure in rows:
             state = by_id.get(message_id)
-            if state is None or index >= len(state["callbacks"]):
+            if state is None or seq <= after[message_id] or index >= len(state["callbacks"]):
                 continue
             callback = state["callbacks"][index]
             if at is not None:
@@ -216,7 +228,12 @@ class SqliteJournal:
     def _writer_lost(self, unsure: list[Statements]) -> None:
         self._writer = None
         for statements in unsure:
-            commit(self._db, statements)
+            self._commit(statements)
+
+    def _commit(self, statements: Statements) -> None:
+        """Here, in the server's thread: no writer process runs."""
+        commit(self._db, statements)
+        self._sweep.after(self._db, statements)
 
     async def written(self) -> None:
         """Return once every change so far is committed."""
@@ -257,7 +274,7 @@ class SqliteJournal:
                 self._writer.send(statements, written or SharedFuture(loop=loop))
                 written = None  # the writer settles it
             else:
-                commit(self._db, statements)
+                self._commit(statements)
         finally:  # even a bug of ours must not leave sends waiting for ever
             if written is not None and not written.done():
                 written.set_result(None)
@@ -278,25 +295,22 @@ class SqliteJournal:
         whole: list[tuple[Any, ...]] = [
             (m.id, pickle.dumps(message_row(m), _PICKLE)) for m in messages.values()
         ]
-        # A whole state holds every attempt: the rows written before it go (a new message
-        # has none: the child's index finds that out for less than telling here), and so
-        # do those of this turn that came before its change.
-        rewritten: list[tuple[Any, ...]] = [(message_id,) for message_id in messages]
+        # A whole state holds every attempt: the rows written before it no longer count
+        # (their numbers are below its attempts_after), and those of this turn that came
+        # before its change are not written at all.
         attempts = self._attempts
         if messages and attempts:
             attempts = [row for row in attempts if row[0] not in messages]
         gone = [(message_id,) for message_id in self._dropped]
         statements = [
-            ("DELETE FROM attempts WHERE message = ?", rewritten),
-            ("INSERT OR REPLACE INTO messages (id, state) VALUES (?, ?)", whole),
-            ("INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", attempts),
+            (_WHOLE, whole),
+            (ATTEMPT_ROWS, attempts),
             (
                 "INSERT OR REPLACE INTO inbound (id, state) VALUES (?, ?)",
                 [(i.id, _json(inbound_state(i))) for i in self._inbound.values()],
             ),
             ("INSERT INTO rejections (state) VALUES (?)", [(r,) for r in self._rejections]),
-            ("DELETE FROM messages WHERE id = ?", gone),
-            ("DELETE FROM attempts WHERE message = ?", gone),
+            ("DELETE FROM messages WHERE id = ?", gone),  # its attempt rows: swept
             (
                 "DELETE FROM rejections WHERE id IN "
                 "(SELECT id FROM rejections ORDER BY id LIMIT ?)",
@@ -318,6 +332,35 @@ class SqliteJournal:
             self._writer.close()
             self._writer = None
         self._db.close()
+
+
+_WHOLE = (
+    "INSERT OR REPLACE INTO messages (id, state, attempts_after) "
+    "VALUES (?, ?, (SELECT ifnull(max(seq), 0) FROM attempts))"
+)
+"""A message's whole state; the attempt rows written so far are older than it."""
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """A journal of an older seeme-mock in this one's shape: its messages get
+    ``attempts_after`` (NULL: their rows all count, as older versions deleted the rest),
+    its attempts their ``seq`` (SQLite may renumber an implicit rowid) and lose the index
+    by message."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+    if "attempts_after" not in columns:
+        db.execute("ALTER TABLE messages ADD COLUMN attempts_after INTEGER")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
+    if "seq" in columns:
+        return
+    db.executescript(
+        "BEGIN;"
+        "ALTER TABLE attempts RENAME TO attempts_before;"
+        f"{_SCHEMA}"
+        "INSERT INTO attempts (message, callback, at, status, error, latency, state, failure) "
+        "SELECT * FROM attempts_before ORDER BY rowid;"
+        "DROP TABLE attempts_before;"
+        "COMMIT;"
+    )
 
 
 _NO_ATTEMPT = (None, None, None, None)
