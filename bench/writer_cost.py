@@ -4,11 +4,12 @@ journal the way the writer commits and sweeps, in this process, where they can b
 measured: the pages each commit adds to SQLite's write-ahead log, which does not move from
 run to run, and the CPU each commit and each statement takes, which does. The writer runs
 on the server's other core, beside the load bench's nginx and wrk: what it takes, they
-lose. Past the first third of the stream the oldest messages are dropped, as in a server
-that has run a while, so the sweep has rows to delete; the last line says how many rows
-the attempts table holds against how many a load applies.
+lose. Past CAP messages (a third of the stream unless given) the oldest are dropped, as in
+a server that has run a while, so the sweep has rows to delete; the last line says how
+many rows the attempts table holds against how many a load applies. A server keeps
+100,000: `150000 100000` replays one past its cap (about a minute).
 
-usage: python bench/writer_cost.py [SENDS=9000]
+usage: python bench/writer_cost.py [SENDS=9000] [CAP]
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ WARMUP = 0.2
 """The share of the transactions committed before measuring: a new file's first pages."""
 
 
-def transactions(sends: int, folder: Path) -> list[Statements]:
+def transactions(sends: int, cap: int, folder: Path) -> list[Statements]:
     """A steady stream's transactions, in order. The journal runs without its writer
     process, so it commits each turn itself, through the module's ``commit``: taken here."""
     taken: list[Statements] = []
     journal_module.commit = lambda db, statements: taken.append(statements)  # type: ignore[attr-defined]
     try:
         journal = SqliteJournal(folder / "stream.db")
-        asyncio.run(steady(sends, journal, max_messages=max(1, sends // 3)))
+        asyncio.run(steady(sends, journal, max_messages=cap))
         journal.close()
     finally:
         journal_module.commit = commit  # type: ignore[attr-defined]  # imported there
@@ -116,11 +117,12 @@ def commit_timed(
     spent["the sweep (journal_writer.Sweep)"] += time.perf_counter() - started
 
 
-def main(sends: int) -> None:
+def main(sends: int, cap: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        stream = transactions(sends, Path(folder))
+        stream = transactions(sends, cap, Path(folder))
         replay(stream, sends, Path(folder))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 9000)
+    sends = int(sys.argv[1]) if len(sys.argv) > 1 else 9000
+    main(sends, int(sys.argv[2]) if len(sys.argv) > 2 else max(1, sends // 3))
