@@ -224,6 +224,23 @@ def test_the_sweep_deletes_the_rows_no_load_applies_but_never_the_last(tmp_path:
     db.close()
 
 
+def test_a_burst_of_attempt_rows_is_swept_a_bounded_piece_at_a_time(tmp_path: Path) -> None:
+    """Whoever sweeps (the server itself, without a writer process) stops for a few
+    milliseconds at most, however many rows one commit wrote."""
+    SqliteJournal(tmp_path / "j.db").close()
+    db = journal_writer.connect(tmp_path / "j.db")
+    sweep = journal_writer.Sweep()
+    burst = 3 * sweep.MOST
+    db.executemany(ATTEMPT_ROWS, [(9, 0, START, 200, None, 0.01, "delivered", None)] * burst)
+    left = []
+    for _ in range(3):
+        sweep.after(db, [(ATTEMPT_ROWS, [()] * (burst if not left else 0))])
+        left.append(db.execute("SELECT count(*) FROM attempts").fetchone()[0])
+    # message 9 is gone: each sweep deletes what it examines, MOST rows, and no more
+    assert left == [burst - sweep.MOST, burst - 2 * sweep.MOST, burst - 3 * sweep.MOST + 1]
+    db.close()
+
+
 def test_a_long_run_with_resends_and_drops_loads_back_and_keeps_its_table_small(
     tmp_path: Path,
 ) -> None:

@@ -181,7 +181,10 @@ class Sweep:
     written: the table holds about twice the rows that count, at most."""
 
     SWEEP_AT = 256
-    """Attempt rows written between two sweeps."""
+    """Attempt rows written between two sweeps..."""
+    MOST = 4096
+    """...and the most rows one sweep examines (a few milliseconds): a burst's rows are
+    examined over the sweeps after it."""
 
     def __init__(self) -> None:
         self._after = 0
@@ -194,7 +197,8 @@ class Sweep:
         self._owed += sum(len(rows) for sql, rows in statements if sql == ATTEMPT_ROWS)
         if self._owed < self.SWEEP_AT:
             return
-        examine, self._owed = 2 * self._owed, 0
+        examine = min(2 * self._owed, self.MOST)
+        self._owed -= examine // 2
         try:
             db.execute("BEGIN")
             examined, last = db.execute(_NEXT_ROWS, (self._after, examine)).fetchone()
