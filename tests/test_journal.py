@@ -232,7 +232,7 @@ def test_a_burst_of_attempt_rows_is_swept_a_bounded_piece_at_a_time(tmp_path: Pa
     sweep = journal_writer.Sweep()
     burst = 3 * sweep.MOST
     db.executemany(ATTEMPT_ROWS, [(9, 0, START, 200, None, 0.01, "delivered", None)] * burst)
-    left = []
+    left: list[int] = []
     for _ in range(3):
         sweep.after(db, [(ATTEMPT_ROWS, [()] * (burst if not left else 0))])
         left.append(db.execute("SELECT count(*) FROM attempts").fetchone()[0])
