@@ -14,6 +14,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from seeme_mock.core.clock import ManualClock
@@ -60,17 +61,20 @@ def answer_due(gateway: Gateway, now: float) -> int:
     return len(dispatches)
 
 
-async def steady(sends: int, journal: SqliteJournal | None, max_messages: int = 100_000) -> float:
+async def steady(
+    sends: int, journal: SqliteJournal | None, max_messages: int | None = None
+) -> float:
     """Microseconds of this thread's CPU per send, callbacks included: 3 sends per 1 ms
     turn of the loop (3,000/s, the load bench's pace), statuses at +0.1, +0.2 and +0.3 s;
     the journal is written at the end of every turn, as in the server. The clock moves as
     real time does in ``serve``: ``Gateway.move_clock_to`` would have the journal write the
     manual clock's time every turn (until the sixteenth pass it did: 2 of a commit's 7.8
-    pages, bench/RESULTS.md). Past ``max_messages`` the oldest are dropped, as in a server
-    that has run a while."""
+    pages, bench/RESULTS.md). Past ``max_messages`` (the server's own cap unless given)
+    the oldest are dropped, as in a server that has run a while."""
     clock = ManualClock(START)
-    progression = (Step(3, 0.1), Step(4, 0.1), Step(6, 0.1))
-    config = GatewayConfig(progression=progression, max_messages=max_messages)
+    config = GatewayConfig(progression=(Step(3, 0.1), Step(4, 0.1), Step(6, 0.1)))
+    if max_messages is not None:
+        config = replace(config, max_messages=max_messages)
     gateway = Gateway(config, clock, journal)
     started = time.thread_time()
     for n in range(0, sends, 3):
