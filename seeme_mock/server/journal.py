@@ -121,13 +121,13 @@ class SqliteJournal:
 
     def _message_states(self) -> list[dict[str, Any]]:
         """Each message's last whole state, with the attempts since."""
-        rows = self._db.execute("SELECT state, attempts_after FROM messages ORDER BY id")
-        states, after = [], {}
-        for value, attempts_after in rows:
+        wholes = self._db.execute("SELECT state, attempts_after FROM messages ORDER BY id")
+        states, by_id, after = [], {}, {}
+        for value, attempts_after in wholes:
             whole = self._state(value)
             states.append(whole)
+            by_id[whole["id"]] = whole
             after[whole["id"]] = attempts_after or 0  # NULL: all of them (older journals)
-        by_id = {state["id"]: state for state in states}
         rows = self._db.execute("SELECT * FROM attempts ORDER BY seq")
         for seq, message_id, index, at, status, error, latency, value, failure in rows:
             state = by_id.get(message_id)
