@@ -3,7 +3,12 @@
 # to the folder beside this clone): warm WireMock (the peer), the bench's reference mock
 # (the machine's ceiling: validates and records nothing) and seeme-mock, alternating, in
 # the same sitting; then seeme-mock with --journal, and seeme-mock at a fixed offered load
-# of half its best held sends/s (bench/paced.sh).
+# of half its best held sends/s (bench/paced.sh). Last, the reference, seeme-mock and
+# seeme-mock with --journal each at the first target's load, offered at a fixed rate: 3x
+# WireMock's best sends/s or 60% of the reference's best held, whichever is more. wrk
+# sends as fast as answers come, so a round's p99 is lateness at saturation; a load test
+# of a SUT offers a rate, and these runs say how late callbacks get at that rate, with the
+# reference's own p99 at it (the machine's floor) beside.
 # usage: bench/compare.sh [SECONDS per run] [ROUNDS] [CONNECTIONS]
 # Needs wrk, nginx (Debian packages), java and npm (for the WireMock jar). Ports 18080-18083,
 # 19080 and 19090 on 127.0.0.1. Prints each run's line, then per round the ratios; exits 1
@@ -55,9 +60,28 @@ held = [float(m.group(1)) for line in open(sys.argv[1]) if line.startswith("seem
 print(int(max(held, default=1000) / 2))
 PY
 )
+paced() {  # PORT RATE LABEL: the run's line to results, the sender's to LABEL.sender
+  SHARED="$shared" bash "$here/paced.sh" "$1" "$2" "$secs" "$3" 2>"$log/$3.sender" \
+    | tee -a "$log/results"
+  cat "$log/$3.sender" >&2
+}
 echo "paced at $half sends/s (half of seeme-mock's best held)" >&2
-SHARED="$shared" bash "$here/paced.sh" 18081 "$half" "$secs" "paced-1" | tee -a "$log/results"
-python3 - "$log/results" <<'PY'
+paced 18081 "$half" paced-1
+target=$(python3 - "$log/results" <<'PY'
+import re, sys
+best = {"wiremock": 0.0, "reference": 0.0}
+for line in open(sys.argv[1]):
+    name = line.split(":", 1)[0].rsplit("-", 1)[0]
+    if name in best and (name == "wiremock" or "held=yes" in line):
+        best[name] = max(best[name], float(re.search(r"sends_per_s=(\S+)", line).group(1)))
+print(int(max(3 * best["wiremock"], 0.6 * best["reference"], 100)))
+PY
+)
+echo "at the first target's load: $target sends/s (3x WireMock's best, or 60% of the reference's)" >&2
+paced 18082 "$target" target-reference-T
+paced 18081 "$target" target-seeme-mock-T
+paced 18083 "$target" target-journal-T
+python3 - "$log/results" "$log" "$target" <<'PY'
 import re, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -79,9 +103,21 @@ for round_, r in sorted(rows.items()):
           f"| reference held={ceiling['held']} p99={ceiling['p99']} ms "
           f"| --journal {float(journal['sends_per_s']) / rate - 1:+.0%} "
           f"held={journal['held']} p99={journal['p99']} ms")
+def late_answers(label):
+    sender = open(f"{sys.argv[2]}/{label}.sender").read()
+    found = re.search(r"answered over 100 ms late=(\d+)", sender)
+    return found.group(1) if found else "?"
 paced = rows.get("1", {}).get("paced")
 if paced:
     print(f"paced at {paced['sends_per_s']} sends/s: seeme-mock held={paced['held']} "
-          f"lost={paced['lost']} p50={paced['p50']} p99={paced['p99']} max={paced['max']} ms")
+          f"lost={paced['lost']} p50={paced['p50']} p99={paced['p99']} max={paced['max']} ms "
+          f"sends answered over 100 ms late={late_answers('paced-1')}")
+at_target = rows.get("T", {})
+if at_target:
+    print(f"at the first target's load, {sys.argv[3]} sends/s offered: " +
+          " | ".join(f"{name} held={r['held']} p99={r['p99']} ms "
+                     f"sends answered over 100 ms late={late_answers(f'target-{name}-T')}"
+                     for name in ("seeme-mock", "reference", "journal")
+                     if (r := at_target.get(f"target-{name}"))))
 sys.exit(1 if failed else 0)
 PY
