@@ -48,12 +48,12 @@ def trace(out: Path, serve_args: list[str]) -> None:
     last = [time.time(), time.thread_time()]
     observe = pacing.Pace.observe
 
-    def observed(pace: pacing.Pace, late: float, now: float, crowded: bool) -> None:
+    def observed(pace: pacing.Pace, late: float, now: float) -> None:
         counts[0] += 1
         for n, over in enumerate(OVER, 1):
             counts[n] += late > over
         window_end = pace._window_end  # the pace's inside: a window ends when it moves
-        observe(pace, late, now, crowded)
+        observe(pace, late, now)
         if pace._window_end != window_end:  # a window ended: its row
             wall, cpu = time.time(), time.thread_time()
             busy = (cpu - last[1]) / max(wall - last[0], 1e-9)

@@ -26,54 +26,28 @@ from seeme_mock.server.pacing import Pace
 from seeme_mock.server.sender import KeepAliveSender
 
 
-class Thread:
-    """The server's thread as a pace sees it, read once a window: it ran ``share`` of
-    every window since the last read (a test's windows last WINDOW)."""
-
-    def __init__(self, share: float = 1.0) -> None:
-        self.share, self._ran = share, 0.0
-
-    def cpu(self) -> float:
-        self._ran += self.share * pacing.WINDOW
-        return self._ran
-
-
-def busy_pace() -> Pace:
-    """A pace whose server's thread never has time to spare: saturated."""
-    return Pace(cpu=Thread().cpu)
-
-
-def window(
-    pace: Pace,
-    start: float,
-    sends: int = 20,
-    late: int = 0,
-    seen: int = 100,
-    crowded: bool = False,
-) -> float:
+def window(pace: Pace, start: float, sends: int = 20, late: int = 0, seen: int = 100) -> float:
     """One WINDOW from ``start``: ``sends`` taken, ``seen`` first attempts of which ``late``
-    were late (each on the receiver's last free connection if ``crowded``), then the window
-    closed; returns its end."""
+    were late, then the window closed; returns its end."""
     for n in range(sends):
         pace.admit(start + n * pacing.WINDOW / sends)
     for n in range(seen):
-        late_by = 2 * pacing.LATE if n < late else 0.0
-        pace.observe(late_by, start + n * pacing.WINDOW / seen, crowded)
+        pace.observe(2 * pacing.LATE if n < late else 0.0, start + n * pacing.WINDOW / seen)
     end = start + pacing.WINDOW
-    pace.observe(0.0, end, crowded)
+    pace.observe(0.0, end)
     return end
 
 
-def late_windows(pace: Pace, start: float, sends: int = 20, crowded: bool = False) -> float:
+def late_windows(pace: Pace, start: float, sends: int = 20) -> float:
     """LATE_WINDOWS windows in a row with every callback late; returns the last's end."""
     for _ in range(pacing.LATE_WINDOWS):
-        start = window(pace, start, sends, late=100, crowded=crowded)
+        start = window(pace, start, sends, late=100)
     return start
 
 
 def paced_at_850() -> tuple[Pace, float]:
     """Ten windows on time at 1,000 sends a second, then late ones: paced at 850."""
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t)
     assert pace.rate is None  # on time: nothing to pace
@@ -92,7 +66,7 @@ def test_late_windows_pace_the_sends_below_what_was_taken() -> None:
 
 
 def test_a_few_late_callbacks_a_short_stall_or_a_light_load_are_no_reason() -> None:
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t, late=1)  # 1 in 100 late
     for _ in range(10):
@@ -124,49 +98,6 @@ def test_one_cut_per_hold_then_growth_while_on_time() -> None:
     assert pace.rate == pytest.approx(rate * pacing.GROW)
 
 
-def test_late_callbacks_while_the_server_had_time_to_spare_are_no_reason() -> None:
-    """An episode: the machine ran something else, the callbacks due meanwhile went out
-    late, and the server caught up with time to spare. Fewer sends would not have made
-    them earlier; cut, the pace held a fixed offered load's sends back over 100 ms."""
-    thread = Thread(share=0.5)
-    pace, t = Pace(cpu=thread.cpu), 100.0
-    for _ in range(10):
-        t = window(pace, t)
-    for _ in range(5):
-        t = late_windows(pace, t)
-        t = window(pace, t)
-    assert pace.rate is None
-    thread.share = 1.0  # saturated: now taking fewer sends is what helps
-    late_windows(pace, t)
-    assert pace.rate == pytest.approx(1000 * pacing.CUT)
-
-
-def test_a_late_streak_counts_the_server_busy_over_all_its_windows() -> None:
-    """The share of the streak's time the thread ran, not each window's: a saturated
-    server's late windows run 85-100% of the time, and one below that broke a streak."""
-    thread = Thread()
-    pace, t = Pace(cpu=thread.cpu), 100.0
-    for _ in range(10):
-        t = window(pace, t)
-    for share in (0.7, 0.9, 0.9):  # 83% of the streak
-        thread.share = share
-        t = window(pace, t, late=100)
-    assert pace.rate is None
-    thread.share = 1.0  # 88% of the four windows
-    window(pace, t, late=100)
-    assert pace.rate == pytest.approx(1000 * pacing.CUT)
-
-
-def test_a_slow_receiver_is_paced_while_the_server_has_time_to_spare() -> None:
-    """Most first attempts took the receiver's last free connection: the receiver sets
-    the pace, however idle the server."""
-    pace, t = Pace(cpu=Thread(share=0.1).cpu), 100.0
-    for _ in range(10):
-        t = window(pace, t)
-    late_windows(pace, t, crowded=True)
-    assert pace.rate == pytest.approx(1000 * pacing.CUT)
-
-
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:
     pace, t = paced_at_850()
     for _ in range(100):
@@ -178,7 +109,7 @@ def test_demand_far_below_the_rate_ends_the_pacing() -> None:
 
 
 def test_the_rate_has_a_floor() -> None:
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     t = window(pace, t, sends=0)
     late_windows(pace, t, sends=0)
     assert pace.rate == pacing.FLOOR
@@ -196,7 +127,7 @@ def test_after_an_idle_second_the_pace_starts_over_from_its_last_rate() -> None:
 
 
 def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_start() -> None:
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     for _ in range(10):
         t = window(pace, t, sends=60)  # 3,000 sends a second, on time
     t = late_windows(pace, t, sends=60)
@@ -216,7 +147,7 @@ def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_st
 def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() -> None:
     """1,200 sends in 0.1 s, then their callbacks, late, while the lane's backlog holds
     every new send: the demand is 12,000 a second, counted over the 0.1 s they came in."""
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     for n in range(1200):
         assert pace.admit(t + n / 12_000) == 0.0
     t = late_windows(pace, t + 0.1, sends=0)
@@ -225,7 +156,7 @@ def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() 
 
 
 def test_a_pace_knows_nothing_once_idle_unless_it_paced() -> None:
-    pace, t = busy_pace(), 100.0
+    pace, t = Pace(), 100.0
     t = window(pace, t)
     assert not pace.idle(t) and pace.idle(t + pacing.FORGET + 0.1)
     paced, t = paced_at_850()

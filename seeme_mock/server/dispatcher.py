@@ -268,19 +268,18 @@ class Dispatcher:
     ) -> None:
         now = self.gateway.clock.now()
         if lane is not None and lane.answering and not dispatch.delivery.attempts:
-            self._observe(lane, now - dispatch.delivery.due, now)
+            self._observe(lane.key, now - dispatch.delivery.due, now)
         attempt = _Attempt(dispatch, now, lane, answered)
         if not self._on_wire:
             self._idle.clear()
         self._on_wire.add(attempt)
         self.sender.start(dispatch.url, dispatch.headers, partial(self._finished, attempt))
 
-    def _observe(self, lane: _Lane, late: float, now: float) -> None:
+    def _observe(self, key: str, late: float, now: float) -> None:
         """A first attempt to a receiver that answers went out ``late``: its pace learns."""
-        key = lane.key
         pace = self._pace(key)
         was = pace.rate
-        pace.observe(late, now, lane.on_wire >= self._per_receiver)
+        pace.observe(late, now)
         if (was is None) != (pace.rate is None):
             if pace.rate is not None:
                 log.warning(

@@ -6,15 +6,11 @@ backlog fills, the sends that made it were all answered, and while they are held
 new is taken, so the next wave comes in a rush. Under a load that saturates the server
 that see-saw made every other tenth of a second late by 30-50 ms (bench/RESULTS.md, the
 sixth pass). Here, once callbacks start going out late, sends are taken at a steady rate
-instead: cut when they run late while the server has no time to spare (once per HOLD, the
-feedback's delay), grown while they are on time, and given up when demand falls far below
-it.
+instead: cut when they run late (once per HOLD, the feedback's delay), grown while they
+are on time, and given up when demand falls far below it.
 """
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 __all__ = ["Pace"]
 
@@ -31,15 +27,7 @@ of Python's GIL in a test process paced a receiver that kept up)..."""
 LATE_WINDOWS = 3
 """...and so many late windows in a row call for a cut. A stall of a few milliseconds (a
 checkpoint of the journal) is no reason: cutting on any late callback halved the rate,
-with the journal more..."""
-BUSY = 0.85
-"""...if the server's thread ran at least this share of their time, or most of their first
-attempts took the receiver's last free connection (the receiver is what is slow).
-Callbacks late while neither was so fell due while the machine ran something else, or in
-a burst the server has caught up with since: taking fewer sends cannot make them earlier.
-Cut then, the pace fell below a fixed offered load at 70% of what the server holds, and
-held a third of its sends back over 100 ms (bench/RESULTS.md, the seventeenth pass).
-Saturated, the server's thread runs 85-100% of a late window."""
+with the journal more."""
 CUT = 0.85
 """The rate is multiplied by this when callbacks run late..."""
 HOLD = 0.3
@@ -67,15 +55,11 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cpu", "_cpu_at", "_crowded", "_cut_at", "_late", "_late_windows", "_next_at",
-        "_resume", "_seen", "_streak", "_taken", "_window_end", "demand", "rate",
+        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
+        "_window_end", "demand", "rate",
     )  # fmt: skip
 
-    def __init__(self, cpu: Callable[[], float] = time.thread_time) -> None:
-        """``cpu``: the seconds the server's thread has run, read once a window."""
-        self._cpu = cpu
-        self._cpu_at = 0.0
-        """``cpu`` as the current window opened."""
+    def __init__(self) -> None:
         self._resume: float | None = None
         """The last rate: where a new pacing starts if what is taken now is more (a run
         that starts after a rest comes in a rush, far over what the server can follow)."""
@@ -89,9 +73,7 @@ class Pace:
         self._taken = 0
         self._seen = 0
         self._late = 0
-        self._crowded = 0
         self._late_windows = 0
-        self._streak = _Streak()
         self._window_end: float | None = None
         self._cut_at = float("-inf")
 
@@ -116,7 +98,7 @@ class Pace:
             # Counted from the first callback on, while the lane's backlog held every send,
             # the demand was nothing, and the first cut put the pace at FLOOR
             # (bench/RESULTS.md, the thirteenth pass).
-            self._open_window(now)
+            self._window_end = now + WINDOW
         self._taken += 1
         if self.rate is None:
             return 0.0
@@ -124,60 +106,29 @@ class Pace:
         self._next_at = turn + 1 / self.rate
         return max(0.0, turn - now)
 
-    def observe(self, late: float, now: float, crowded: bool) -> None:
-        """A first attempt went on the wire ``late`` seconds after it fell due; ``crowded``:
-        on the receiver's last free connection."""
+    def observe(self, late: float, now: float) -> None:
+        """A first attempt went on the wire ``late`` seconds after it fell due."""
         self._seen += 1
-        self._crowded += crowded
         if late > LATE:
             self._late += 1
         if self._window_end is None:
-            self._open_window(now)
+            self._window_end = now + WINDOW
             return
         if now < self._window_end:
             return
-        length = now - self._window_end + WINDOW
-        taken = self._taken / length
-        ran = self._cpu_at
-        self._open_window(now)
+        taken = self._taken / (now - self._window_end + WINDOW)
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
         late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
+        self._late_windows = self._late_windows + 1 if late_window else 0
         if late_window:
-            self._late_windows += 1
-            streak = self._streak
-            streak.time += length
-            streak.ran += self._cpu_at - ran
-            streak.seen += self._seen
-            streak.crowded += self._crowded
-            if (
-                self._late_windows >= LATE_WINDOWS
-                and (streak.ran >= BUSY * streak.time or 2 * streak.crowded > streak.seen)
-                and now - self._cut_at >= HOLD
-            ):
+            if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
                 # the lowest of the rate (or the last one) and what was taken
                 base = self.rate or self._resume or self.demand
                 self.rate = max(FLOOR, min(base, self.demand) * CUT)
                 self._cut_at = now
-        else:
-            self._late_windows, self._streak = 0, _Streak()
-            if self.rate is not None and now - self._cut_at >= HOLD:
-                if self.rate > 4 * self.demand + 100:
-                    self._resume, self.rate = self.rate, None  # demand fell far below it
-                elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
-                    self.rate *= GROW
-        self._taken, self._seen, self._late, self._crowded = 0, 0, 0, 0
-
-    def _open_window(self, now: float) -> None:
-        self._window_end = now + WINDOW
-        self._cpu_at = self._cpu()
-
-
-class _Streak:
-    """Late windows in a row: how long they lasted, how long the server's thread ran in
-    them, their first attempts, and those that took the receiver's last free connection."""
-
-    __slots__ = ("crowded", "ran", "seen", "time")
-
-    def __init__(self) -> None:
-        self.time = self.ran = 0.0
-        self.seen = self.crowded = 0
+        elif self.rate is not None and now - self._cut_at >= HOLD:
+            if self.rate > 4 * self.demand + 100:
+                self._resume, self.rate = self.rate, None  # demand fell far below it
+            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
+                self.rate *= GROW
+        self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
