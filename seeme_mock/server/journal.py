@@ -122,16 +122,16 @@ class SqliteJournal:
     def _message_states(self) -> list[dict[str, Any]]:
         """Each message's last whole state, with the attempts since."""
         wholes = self._db.execute("SELECT state, attempts_after FROM messages ORDER BY id")
-        states, by_id, after = [], {}, {}
+        states: list[dict[str, Any]] = []
+        by_id: dict[int, tuple[dict[str, Any], int]] = {}  # its state, the last row it holds
         for value, attempts_after in wholes:
             whole = self._state(value)
             states.append(whole)
-            by_id[whole["id"]] = whole
-            after[whole["id"]] = attempts_after or 0  # NULL: all of them (older journals)
+            by_id[whole["id"]] = whole, attempts_after or 0  # NULL: all count (older journals)
         rows = self._db.execute("SELECT * FROM attempts ORDER BY seq")
         for seq, message_id, index, at, status, error, latency, value, failure in rows:
-            state = by_id.get(message_id)
-            if state is None or seq <= after[message_id] or index >= len(state["callbacks"]):
+            state, after = by_id.get(message_id, (None, 0))
+            if state is None or seq <= after or index >= len(state["callbacks"]):
                 continue
             callback = state["callbacks"][index]
             if at is not None:
