@@ -13,6 +13,9 @@
 # compare.sh warms its servers; its pacing then starts from what that run taught it.
 # TRACE=1: each server runs under bench/pace_trace.py, and the run's cuts are summed up
 # (its trace is kept in the work folder, LABEL.trace, with the run's start in LABEL.start).
+# STALL=MS: the server is stopped (SIGSTOP) for MS milliseconds 2.5, 5.5 and 8.5 s into
+# the measured run, as the machine's own episodes stop it at random (bench/stall.sh): how
+# the pace comes out of a stall, made alike for A and B.
 # RATE=N: the measured run offers N sends a second (bench/paced.sh) rather than as many as
 # are answered; the line then says how many sends were answered over 100 ms late, which
 # is the pace holding them back.
@@ -29,6 +32,10 @@ if [ -n "$journal" ] && [ "$journal" != --journal ]; then
 fi
 if [ -n "${RATE:-}" ] && ! [[ "$RATE" =~ ^[1-9][0-9]*$ ]]; then
   echo "bench/fresh_pairs.sh: RATE is sends a second, a whole number, not $RATE" >&2
+  exit 2
+fi
+if [ -n "${STALL:-}" ] && ! [[ "$STALL" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench/fresh_pairs.sh: STALL is milliseconds, a whole number, not $STALL" >&2
   exit 2
 fi
 for tree in "$a" "$b"; do
@@ -62,6 +69,16 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
     sleep 5
   fi
   date +%s.%N >"$work/$1.start"
+  local stopper=
+  if [ -n "${STALL:-}" ]; then
+    (
+      for at in 2.5 3 3; do
+        sleep "$at"; kill -STOP "$server"; sleep "$(python3 -c "print($STALL / 1000)")"
+        kill -CONT "$server"
+      done
+    ) &
+    stopper=$!
+  fi
   if [ -n "${RATE:-}" ]; then
     local out
     out=$(SHARED="$shared" bash "$here/paced.sh" 18081 "$RATE" "$secs" "$1" 2>&1)  # the sender's line is on stderr
@@ -71,6 +88,7 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
     line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
     folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
   fi
+  [ -z "$stopper" ] || wait "$stopper" || true
   kill "$server"
   wait "$server" || true
   server=

@@ -26,14 +26,37 @@ from seeme_mock.server.pacing import Pace
 from seeme_mock.server.sender import KeepAliveSender
 
 
-def window(pace: Pace, start: float, sends: int = 20, late: int = 0, seen: int = 100) -> float:
+class Thread:
+    """The server's thread as a pace sees it: the CPU seconds it ran, which window() adds."""
+
+    ran = 0.0
+
+    def __call__(self) -> float:
+        return self.ran
+
+
+THREAD = Thread()
+
+
+def window(
+    pace: Pace,
+    start: float,
+    sends: int = 20,
+    late: int = 0,
+    seen: int = 100,
+    *,
+    late_by: float = 2 * pacing.LATE,
+    busy: float = 1.0,
+) -> float:
     """One WINDOW from ``start``: ``sends`` taken, ``seen`` first attempts of which ``late``
-    were late, then the window closed; returns its end."""
+    went out ``late_by`` late, the server's thread running ``busy`` of the time, then the
+    window closed; returns its end."""
     for n in range(sends):
         pace.admit(start + n * pacing.WINDOW / sends)
     for n in range(seen):
-        pace.observe(2 * pacing.LATE if n < late else 0.0, start + n * pacing.WINDOW / seen)
+        pace.observe(late_by if n < late else 0.0, start + n * pacing.WINDOW / seen)
     end = start + pacing.WINDOW
+    THREAD.ran += busy * pacing.WINDOW
     pace.observe(0.0, end)
     return end
 
@@ -47,7 +70,7 @@ def late_windows(pace: Pace, start: float, sends: int = 20) -> float:
 
 def paced_at_850() -> tuple[Pace, float]:
     """Ten windows on time at 1,000 sends a second, then late ones: paced at 850."""
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     for _ in range(10):
         t = window(pace, t)
     assert pace.rate is None  # on time: nothing to pace
@@ -66,7 +89,7 @@ def test_late_windows_pace_the_sends_below_what_was_taken() -> None:
 
 
 def test_a_few_late_callbacks_a_short_stall_or_a_light_load_are_no_reason() -> None:
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     for _ in range(10):
         t = window(pace, t, late=1)  # 1 in 100 late
     for _ in range(10):
@@ -98,6 +121,62 @@ def test_one_cut_per_hold_then_growth_while_on_time() -> None:
     assert pace.rate == pytest.approx(rate * pacing.GROW)
 
 
+def test_a_cut_that_leaves_the_server_idle_grows_back_fast() -> None:
+    """Sends held back while the server's thread idles: the cut outlived its cause."""
+    pace, t = paced_at_850()
+    cut_at = t
+    while t + pacing.WINDOW - cut_at < pacing.HOLD:
+        t = window(pace, t, busy=pacing.IDLE / 2)
+    assert pace.rate == pytest.approx(850), "grown before the cut could show"
+    t = window(pace, t, busy=pacing.IDLE / 2)
+    assert pace.rate == pytest.approx(850 * pacing.GROW_IDLE)
+    window(pace, t, busy=pacing.IDLE + 0.1)  # busy enough: a little more only
+    assert pace.rate == pytest.approx(850 * pacing.GROW_IDLE * pacing.GROW)
+
+
+def on_time_for_calm(pace: Pace, t: float) -> float:
+    for _ in range(int(pacing.CALM / pacing.WINDOW) + 1):
+        t = window(pace, t)  # 1,000 sends a second
+    return t
+
+
+def test_callbacks_catching_up_after_a_stall_are_no_reason_to_cut() -> None:
+    """After a stall the latest callbacks are less late window by window while the server
+    works off what fell due meanwhile; a cut then held a load offered at a fixed rate far
+    back. It comes once they stop catching up."""
+    pace, t = Pace(THREAD), 100.0
+    t = on_time_for_calm(pace, t)
+    for ms in range(80, 20, -5):
+        t = window(pace, t, late=100, late_by=ms / 1000)
+    assert pace.rate is None
+    window(pace, t, late=100, late_by=0.025)  # no less late than the window before
+    assert pace.rate == pytest.approx(1000 * pacing.CUT)
+
+
+@pytest.mark.parametrize("calm", [True, False], ids=["calm-before", "late-before"])
+def test_late_windows_that_are_no_stall_s_catching_up_cut_as_ever(calm: bool) -> None:
+    """A stall's catching-up is told by a calm before it and a first window very late; a
+    load the server cannot follow makes late windows every few tenths of a second, and
+    by a few milliseconds first."""
+    pace, t = Pace(THREAD), 100.0
+    t = on_time_for_calm(pace, t)
+    if not calm:
+        t = window(pace, t, late=100)
+        t = window(pace, t)
+    first = 2 * pacing.LATE if calm else 0.08
+    for ms in range(pacing.LATE_WINDOWS):
+        t = window(pace, t, late=100, late_by=first - ms / 1000)
+    assert pace.rate is not None
+
+
+def test_a_cut_goes_by_what_was_taken_before_the_callbacks_ran_late() -> None:
+    """A stall takes few sends while it lasts: the demand it leaves is no measure."""
+    pace, t = Pace(THREAD), 100.0
+    t = on_time_for_calm(pace, t)  # 1,000 sends a second
+    late_windows(pace, t, sends=2)  # late, taking 100 a second
+    assert pace.rate == pytest.approx(1000 * pacing.CUT)
+
+
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:
     pace, t = paced_at_850()
     for _ in range(100):
@@ -109,7 +188,7 @@ def test_demand_far_below_the_rate_ends_the_pacing() -> None:
 
 
 def test_the_rate_has_a_floor() -> None:
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     t = window(pace, t, sends=0)
     late_windows(pace, t, sends=0)
     assert pace.rate == pacing.FLOOR
@@ -127,7 +206,7 @@ def test_after_an_idle_second_the_pace_starts_over_from_its_last_rate() -> None:
 
 
 def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_start() -> None:
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     for _ in range(10):
         t = window(pace, t, sends=60)  # 3,000 sends a second, on time
     t = late_windows(pace, t, sends=60)
@@ -147,7 +226,7 @@ def test_after_a_rest_a_fast_pace_takes_the_new_run_at_its_last_rate_from_the_st
 def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() -> None:
     """1,200 sends in 0.1 s, then their callbacks, late, while the lane's backlog holds
     every new send: the demand is 12,000 a second, counted over the 0.1 s they came in."""
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     for n in range(1200):
         assert pace.admit(t + n / 12_000) == 0.0
     t = late_windows(pace, t + 0.1, sends=0)
@@ -156,7 +235,7 @@ def test_a_run_s_first_window_spans_the_sends_taken_before_its_first_callback() 
 
 
 def test_a_pace_knows_nothing_once_idle_unless_it_paced() -> None:
-    pace, t = Pace(), 100.0
+    pace, t = Pace(THREAD), 100.0
     t = window(pace, t)
     assert not pace.idle(t) and pace.idle(t + pacing.FORGET + 0.1)
     paced, t = paced_at_850()

@@ -12,6 +12,9 @@ are on time, and given up when demand falls far below it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 __all__ = ["Pace"]
 
 WINDOW = 0.02
@@ -28,13 +31,33 @@ LATE_WINDOWS = 3
 """...and so many late windows in a row call for a cut. A stall of a few milliseconds (a
 checkpoint of the journal) is no reason: cutting on any late callback halved the rate,
 with the journal more."""
+STALLED = 0.024
+"""...unless the first of them, after CALM seconds on time, had a first attempt this late,
+as after a stall of the machine, and the latest in each since was at least CATCHING_UP
+less late than the window before's: the server is catching up on what the stall left due.
+A load the server cannot follow makes windows late every few tenths of a second, and by
+a few milliseconds first. Cut after a stall, the sends held back under a load offered at
+a fixed rate were answered 100-300 ms late for a second after it, where the reference
+mock, which does not cut, answered them on time (bench/RESULTS.md, the eighteenth
+pass)."""
+CATCHING_UP = 0.001
+CALM = 0.5
 CUT = 0.85
 """The rate is multiplied by this when callbacks run late..."""
 HOLD = 0.3
 """...at most once in this many seconds: a cut shows in the callbacks only once the sends
 it slowed fall due."""
 GROW = 1.01
-"""The rate is multiplied by this after each window on time."""
+"""The rate is multiplied by this after each window on time..."""
+IDLE = 0.7
+"""...or by GROW_IDLE after one in which the server's thread ran less than this share of
+the time while the rate held sends back: a cut that outlived its cause (a stall of the
+machine: the demand taken during it was low, and the cut went by it) leaves the server
+idle, and growing 1% a window took 1-1.5 s to come back to a load offered at a fixed
+rate, the sends held back meanwhile answered later and later (bench/RESULTS.md, the
+eighteenth pass). Under a load the server cannot follow (wrk's), the thread runs 75-100%
+of the time after a cut, so this rarely speeds that up."""
+GROW_IDLE = 1.05
 FLOOR = 50.0
 """Sends a second, at least: a receiver that slow is held by its lane's backlog."""
 BURST = 0.005
@@ -55,11 +78,15 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_cut_at", "_late", "_late_windows", "_next_at", "_resume", "_seen", "_taken",
-        "_window_end", "demand", "rate",
+        "_catching_up", "_cpu", "_cpu_at", "_cut_at", "_demand_on_time", "_late", "_late_at",
+        "_late_windows", "_next_at", "_resume", "_seen", "_taken", "_was_worst",
+        "_window_end", "_worst", "demand", "rate",
     )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, cpu: Callable[[], float] = time.thread_time) -> None:
+        """``cpu``: the seconds the server's thread has run so far."""
+        self._cpu = cpu
+        self._cpu_at = cpu()
         self._resume: float | None = None
         """The last rate: where a new pacing starts if what is taken now is more (a run
         that starts after a rest comes in a rush, far over what the server can follow)."""
@@ -69,11 +96,23 @@ class Pace:
         self.rate: float | None = None
         self.demand: float | None = None
         """Sends taken a second, averaged over about ten windows."""
+        self._demand_on_time: float | None = None
+        """The demand as of the last window on time: a stall that makes callbacks late
+        takes few sends while it lasts, and a cut by the demand then would hold a load
+        offered at a fixed rate far below what it offers (bench/RESULTS.md, the eighteenth
+        pass)."""
         self._next_at = 0.0
         self._taken = 0
         self._seen = 0
         self._late = 0
         self._late_windows = 0
+        self._worst = 0.0
+        """The latest first attempt of this window..."""
+        self._was_worst = 0.0
+        """...and of the window before."""
+        self._catching_up = False
+        self._late_at = float("-inf")
+        """When the last late window ended."""
         self._window_end: float | None = None
         self._cut_at = float("-inf")
 
@@ -99,6 +138,7 @@ class Pace:
             # the demand was nothing, and the first cut put the pace at FLOOR
             # (bench/RESULTS.md, the thirteenth pass).
             self._window_end = now + WINDOW
+            self._cpu_at = self._cpu()
         self._taken += 1
         if self.rate is None:
             return 0.0
@@ -111,24 +151,45 @@ class Pace:
         self._seen += 1
         if late > LATE:
             self._late += 1
+            if late > self._worst:
+                self._worst = late
         if self._window_end is None:
             self._window_end = now + WINDOW
+            self._cpu_at = self._cpu()
             return
         if now < self._window_end:
             return
-        taken = self._taken / (now - self._window_end + WINDOW)
+        span = now - self._window_end + WINDOW
+        cpu, self._cpu_at = self._cpu_at, self._cpu()
+        busy = (self._cpu_at - cpu) / span
+        taken = self._taken / span
         self.demand = taken if self.demand is None else 0.9 * self.demand + 0.1 * taken
         late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
         self._late_windows = self._late_windows + 1 if late_window else 0
+        if self._late_windows == 1:
+            self._catching_up = self._worst >= STALLED and now - self._late_at >= CALM
+        elif late_window:
+            self._catching_up &= self._worst <= self._was_worst - CATCHING_UP
         if late_window:
-            if self._late_windows >= LATE_WINDOWS and now - self._cut_at >= HOLD:
-                # the lowest of the rate (or the last one) and what was taken
-                base = self.rate or self._resume or self.demand
-                self.rate = max(FLOOR, min(base, self.demand) * CUT)
-                self._cut_at = now
-        elif self.rate is not None and now - self._cut_at >= HOLD:
-            if self.rate > 4 * self.demand + 100:
-                self._resume, self.rate = self.rate, None  # demand fell far below it
-            elif self.rate < 1.2 * self.demand:  # it holds sends back: try a little more
-                self.rate *= GROW
-        self._taken, self._seen, self._late, self._window_end = 0, 0, 0, now + WINDOW
+            self._late_at = now
+        self._was_worst = self._worst
+        if not late_window:
+            if self._seen >= MIN_SEEN:
+                self._demand_on_time = self.demand
+            if self.rate is not None and now - self._cut_at >= HOLD:
+                if self.rate > 4 * self.demand + 100:
+                    self._resume, self.rate = self.rate, None  # demand fell far below it
+                elif self.rate < 1.2 * self.demand:  # it holds sends back: try more
+                    self.rate *= GROW_IDLE if busy < IDLE else GROW
+        elif (
+            self._late_windows >= LATE_WINDOWS
+            and not self._catching_up
+            and now - self._cut_at >= HOLD
+        ):
+            # the lowest of the rate (or the last one) and what was taken before the
+            # callbacks ran late
+            demand = max(self.demand, self._demand_on_time or 0.0)
+            self.rate = max(FLOOR, min(self.rate or self._resume or demand, demand) * CUT)
+            self._cut_at = now
+        self._taken, self._seen, self._late, self._worst = 0, 0, 0, 0.0
+        self._window_end = now + WINDOW
