@@ -13,9 +13,9 @@
 # compare.sh warms its servers; its pacing then starts from what that run taught it.
 # TRACE=1: each server runs under bench/pace_trace.py, and the run's cuts are summed up
 # (its trace is kept in the work folder, LABEL.trace, with the run's start in LABEL.start).
-# STALL=MS: the server is stopped (SIGSTOP) for MS milliseconds 2.5, 5.5 and 8.5 s into
-# the measured run, as the machine's own episodes stop it at random (bench/stall.sh): how
-# the pace comes out of a stall, made alike for A and B.
+# STALL=MS: the server is stopped (SIGSTOP) for MS milliseconds three times in the measured
+# run, 2.6 s into it and then every 3 s, as the machine's own episodes stop it at random
+# (bench/stall.sh): how the pace comes out of a stall, made alike for A and B.
 # RATE=N: the measured run offers N sends a second (bench/paced.sh) rather than as many as
 # are answered; the line then says how many sends were answered over 100 ms late, which
 # is the pace holding them back.
@@ -45,6 +45,7 @@ for tree in "$a" "$b"; do
   fi
 done
 . "$here/needs.sh"
+. "$here/pauses.sh"
 need_shared bench/fresh_pairs.sh
 need_python bench/fresh_pairs.sh aiohttp httptools  # seeme_mock itself comes from A and B
 a=$(cd "$a" && pwd); b=$(cd "$b" && pwd)
@@ -71,12 +72,7 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
   date +%s.%N >"$work/$1.start"
   local stopper=
   if [ -n "${STALL:-}" ]; then
-    (
-      for at in 2.5 3 3; do
-        sleep "$at"; kill -STOP "$server"; sleep "$(python3 -c "print($STALL / 1000)")"
-        kill -CONT "$server"
-      done
-    ) &
+    pause_now_and_then "$server" "$STALL" 3 &
     stopper=$!
   fi
   if [ -n "${RATE:-}" ]; then

@@ -9,6 +9,9 @@
 # run's other late callbacks count too, a few hundred in most runs), also as milliseconds
 # of the mock's own callback rate (late ÷ callbacks per second): what a pause cost it,
 # whatever its load.
+# RATE=N: each paused run offers N sends a second (bench/paced.sh) rather than wrk's as
+# many as are answered; its line then says how many sends were answered over 100 ms late,
+# which is how long a mock held sends back to catch up.
 # usage: bench/stall.sh [PAUSE_MS=30] [PAUSES=2] [ROUNDS=2] [SERVE OPTIONS...]
 #   (SHARED as in bench/compare.sh; the options go to seeme-mock serve)
 set -euo pipefail
@@ -17,12 +20,16 @@ shared=${SHARED:-$(dirname "$here")/../shared}
 pause_ms=${1:-30}; pauses=${2:-2}; rounds=${3:-2}; shift $(($# < 3 ? $# : 3))
 bench="$shared/bench/callback_bench.sh"
 . "$here/needs.sh"
+. "$here/pauses.sh"
 need_shared bench/stall.sh
 if [ "$pauses" -lt 1 ]; then
   echo "bench/stall.sh: PAUSES must be 1 or more (it divides by them)" >&2
   exit 2
 fi
-pause=$(python3 -c "print($pause_ms / 1000)")
+if [ -n "${RATE:-}" ] && ! [[ "$RATE" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench/stall.sh: RATE is sends a second, a whole number, not $RATE" >&2
+  exit 2
+fi
 mock=""
 trap 'if [ -n "$mock" ]; then kill -CONT "$mock" 2>/dev/null || true; kill "$mock" 2>/dev/null || true; fi' EXIT
 
@@ -37,19 +44,21 @@ run() {  # run LABEL COMMAND...: a fresh mock on 18081, warmed up, then the paus
     exit 2
   fi
   bash "$bench" 18081 5 32 "$label-warmup" >/dev/null
-  (
-    sleep 2.6  # nginx starts and the run's first second passes
-    for _ in $(seq 1 "$pauses"); do
-      kill -STOP "$pid"; sleep "$pause"; kill -CONT "$pid"; sleep 3
-    done
-  ) &
+  pause_now_and_then "$pid" "$pause_ms" "$pauses" &
   local stopper=$!
-  local line
-  line=$(bash "$bench" 18081 10 32 "$label" | tail -n1)
+  local line folder out
+  if [ -n "${RATE:-}" ]; then
+    out=$(SHARED="$shared" bash "$here/paced.sh" 18081 "$RATE" 10 "$label" 2>&1)  # the sender's line is on stderr
+    line="$(tail -n1 <<<"$out") $(grep -o 'answered over 100 ms late=[0-9]*' <<<"$out" | tr ' ' _ || true)"
+    folder=$(ls -td /tmp/pacedbench.* | sed -n 1p)
+  else
+    line=$(bash "$bench" 18081 10 32 "$label" | tail -n1)
+    folder=$(ls -td /tmp/cbbench.* | sed -n 1p)
+  fi
   wait "$stopper" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   mock=""
-  python3 - "$(ls -td /tmp/cbbench.* | head -n1)" "$line" "$pauses" <<'PY'
+  python3 - "$folder" "$line" "$pauses" <<'PY'
 import sys
 from pathlib import Path
 work, line, pauses = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
