@@ -61,10 +61,12 @@ def window(
     return end
 
 
-def late_windows(pace: Pace, start: float, sends: int = 20) -> float:
+def late_windows(
+    pace: Pace, start: float, sends: int = 20, late_by: float = 2 * pacing.LATE
+) -> float:
     """LATE_WINDOWS windows in a row with every callback late; returns the last's end."""
     for _ in range(pacing.LATE_WINDOWS):
-        start = window(pace, start, sends, late=100)
+        start = window(pace, start, sends, late=100, late_by=late_by)
     return start
 
 
@@ -121,19 +123,6 @@ def test_one_cut_per_hold_then_growth_while_on_time() -> None:
     assert pace.rate == pytest.approx(rate * pacing.GROW)
 
 
-def test_a_cut_that_leaves_the_server_idle_grows_back_fast() -> None:
-    """Sends held back while the server's thread idles: the cut outlived its cause."""
-    pace, t = paced_at_850()
-    cut_at = t
-    while t + pacing.WINDOW - cut_at < pacing.HOLD:
-        t = window(pace, t, busy=pacing.IDLE / 2)
-    assert pace.rate == pytest.approx(850), "grown before the cut could show"
-    t = window(pace, t, busy=pacing.IDLE / 2)
-    assert pace.rate == pytest.approx(850 * pacing.GROW_IDLE)
-    window(pace, t, busy=pacing.IDLE + 0.1)  # busy enough: a little more only
-    assert pace.rate == pytest.approx(850 * pacing.GROW_IDLE * pacing.GROW)
-
-
 def on_time_for_calm(pace: Pace, t: float) -> float:
     for _ in range(int(pacing.CALM / pacing.WINDOW) + 1):
         t = window(pace, t)  # 1,000 sends a second
@@ -169,12 +158,39 @@ def test_late_windows_that_are_no_stall_s_catching_up_cut_as_ever(calm: bool) ->
     assert pace.rate is not None
 
 
-def test_a_cut_goes_by_what_was_taken_before_the_callbacks_ran_late() -> None:
-    """A stall takes few sends while it lasts: the demand it leaves is no measure."""
+def cut_in_late_windows(late_by: float) -> tuple[Pace, float]:
+    """On time for CALM at 1,000 sends a second, then LATE_WINDOWS late windows taking 100
+    a second, the latest first attempt of each ``late_by`` late: no catching up."""
     pace, t = Pace(THREAD), 100.0
-    t = on_time_for_calm(pace, t)  # 1,000 sends a second
-    late_windows(pace, t, sends=2)  # late, taking 100 a second
+    t = on_time_for_calm(pace, t)
+    t = late_windows(pace, t, sends=2, late_by=late_by)
+    return pace, t
+
+
+def test_a_cut_after_a_stall_goes_by_what_was_taken_before_it() -> None:
+    """A stall takes few sends while it lasts: the demand it leaves is no measure. Late
+    windows a load the server cannot follow makes are what it takes (as ever)."""
+    pace, _ = cut_in_late_windows(late_by=0.08)
     assert pace.rate == pytest.approx(1000 * pacing.CUT)
+    pace, _ = cut_in_late_windows(late_by=2 * pacing.LATE)
+    assert pace.demand is not None and pace.demand < 800
+    assert pace.rate == pytest.approx(pace.demand * pacing.CUT)
+
+
+@pytest.mark.parametrize("stall", [True, False], ids=["after-a-stall", "overload"])
+def test_a_cut_after_a_stall_that_leaves_the_server_idle_grows_back_fast(stall: bool) -> None:
+    """Sends held back while the server's thread idles: the stall's cut outlived it. A cut
+    a load the server cannot follow called for grows 1% a window, idle or not."""
+    pace, t = cut_in_late_windows(late_by=0.08 if stall else 2 * pacing.LATE)
+    cut_at, rate = t, pace.rate
+    while t + pacing.WINDOW - cut_at < pacing.HOLD:
+        t = window(pace, t, busy=pacing.IDLE / 2)
+    assert pace.rate == pytest.approx(rate), "grown before the cut could show"
+    t = window(pace, t, busy=pacing.IDLE / 2)
+    grown = rate * (pacing.GROW_IDLE if stall else pacing.GROW)
+    assert pace.rate == pytest.approx(grown)
+    window(pace, t, busy=pacing.IDLE + 0.1)  # busy enough: a little more only
+    assert pace.rate == pytest.approx(grown * pacing.GROW)
 
 
 def test_demand_far_below_the_rate_ends_the_pacing() -> None:

@@ -6,8 +6,10 @@ backlog fills, the sends that made it were all answered, and while they are held
 new is taken, so the next wave comes in a rush. Under a load that saturates the server
 that see-saw made every other tenth of a second late by 30-50 ms (bench/RESULTS.md, the
 sixth pass). Here, once callbacks start going out late, sends are taken at a steady rate
-instead: cut when they run late (once per HOLD, the feedback's delay), grown while they
-are on time, and given up when demand falls far below it.
+instead: cut when they run late (once per HOLD, the feedback's delay; not while the
+server catches up on what a stall of the machine left due), grown while they are on time
+(after a stall, faster while the server idles), and given up when demand falls far below
+it.
 """
 
 from __future__ import annotations
@@ -50,13 +52,12 @@ it slowed fall due."""
 GROW = 1.01
 """The rate is multiplied by this after each window on time..."""
 IDLE = 0.7
-"""...or by GROW_IDLE after one in which the server's thread ran less than this share of
-the time while the rate held sends back: a cut that outlived its cause (a stall of the
-machine: the demand taken during it was low, and the cut went by it) leaves the server
-idle, and growing 1% a window took 1-1.5 s to come back to a load offered at a fixed
-rate, the sends held back meanwhile answered later and later (bench/RESULTS.md, the
-eighteenth pass). Under a load the server cannot follow (wrk's), the thread runs 75-100%
-of the time after a cut, so this rarely speeds that up."""
+"""...or, after a cut in a stall's late windows, by GROW_IDLE after one in which the
+server's thread ran less than this share of the time while the rate held sends back: the
+cut outlived its cause, and growing 1% a window took 1-1.5 s to come back to a load
+offered at a fixed rate, the sends held back meanwhile answered later and later
+(bench/RESULTS.md, the eighteenth pass). A cut a load the server cannot follow called
+for grows as it did, lest the pace's own peaks come sooner."""
 GROW_IDLE = 1.05
 FLOOR = 50.0
 """Sends a second, at least: a receiver that slow is held by its lane's backlog."""
@@ -78,9 +79,9 @@ class Pace:
     """When each next send to one receiver may be taken; ``rate`` is None while unpaced."""
 
     __slots__ = (
-        "_catching_up", "_cpu", "_cpu_at", "_cut_at", "_demand_on_time", "_late", "_late_at",
-        "_late_windows", "_next_at", "_resume", "_seen", "_taken", "_was_worst",
-        "_window_end", "_worst", "demand", "rate",
+        "_catching_up", "_cpu", "_cpu_at", "_cut_at", "_cut_by_stall", "_demand_on_time",
+        "_late", "_late_at", "_late_windows", "_next_at", "_resume", "_seen", "_stalled",
+        "_taken", "_was_worst", "_window_end", "_worst", "demand", "rate",
     )  # fmt: skip
 
     def __init__(self, cpu: Callable[[], float] = time.thread_time) -> None:
@@ -97,10 +98,10 @@ class Pace:
         self.demand: float | None = None
         """Sends taken a second, averaged over about ten windows."""
         self._demand_on_time: float | None = None
-        """The demand as of the last window on time: a stall that makes callbacks late
-        takes few sends while it lasts, and a cut by the demand then would hold a load
-        offered at a fixed rate far below what it offers (bench/RESULTS.md, the eighteenth
-        pass)."""
+        """The demand as of the last window on time, what a cut in a stall's late windows
+        goes by: a stall takes few sends while it lasts, and a cut by the demand then
+        held a load offered at a fixed rate far below what it offers (bench/RESULTS.md,
+        the eighteenth pass)."""
         self._next_at = 0.0
         self._taken = 0
         self._seen = 0
@@ -110,7 +111,12 @@ class Pace:
         """The latest first attempt of this window..."""
         self._was_worst = 0.0
         """...and of the window before."""
+        self._stalled = False
+        """The late windows began as a stall of the machine makes them begin..."""
         self._catching_up = False
+        """...and the server has been catching up since."""
+        self._cut_by_stall = False
+        """The last cut came in such late windows."""
         self._late_at = float("-inf")
         """When the last late window ended."""
         self._window_end: float | None = None
@@ -167,7 +173,8 @@ class Pace:
         late_window = self._seen >= MIN_SEEN and self._late > LATE_SHARE * self._seen
         self._late_windows = self._late_windows + 1 if late_window else 0
         if self._late_windows == 1:
-            self._catching_up = self._worst >= STALLED and now - self._late_at >= CALM
+            self._stalled = self._worst >= STALLED and now - self._late_at >= CALM
+            self._catching_up = self._stalled
         elif late_window:
             self._catching_up &= self._worst <= self._was_worst - CATCHING_UP
         if late_window:
@@ -180,16 +187,17 @@ class Pace:
                 if self.rate > 4 * self.demand + 100:
                     self._resume, self.rate = self.rate, None  # demand fell far below it
                 elif self.rate < 1.2 * self.demand:  # it holds sends back: try more
-                    self.rate *= GROW_IDLE if busy < IDLE else GROW
+                    self.rate *= GROW_IDLE if self._cut_by_stall and busy < IDLE else GROW
         elif (
             self._late_windows >= LATE_WINDOWS
             and not self._catching_up
             and now - self._cut_at >= HOLD
         ):
-            # the lowest of the rate (or the last one) and what was taken before the
-            # callbacks ran late
-            demand = max(self.demand, self._demand_on_time or 0.0)
+            # the lowest of the rate (or the last one) and what was taken (before a stall)
+            demand = self.demand
+            if self._stalled:
+                demand = max(demand, self._demand_on_time or 0.0)
             self.rate = max(FLOOR, min(self.rate or self._resume or demand, demand) * CUT)
-            self._cut_at = now
+            self._cut_at, self._cut_by_stall = now, self._stalled
         self._taken, self._seen, self._late, self._worst = 0, 0, 0, 0.0
         self._window_end = now + WINDOW
