@@ -183,6 +183,7 @@ def test_a_cut_after_a_stall_that_leaves_the_server_idle_grows_back_fast(stall: 
     a load the server cannot follow called for grows 1% a window, idle or not."""
     pace, t = cut_in_late_windows(late_by=0.08 if stall else 2 * pacing.LATE)
     cut_at, rate = t, pace.rate
+    assert rate is not None
     while t + pacing.WINDOW - cut_at < pacing.HOLD:
         t = window(pace, t, busy=pacing.IDLE / 2)
     assert pace.rate == pytest.approx(rate), "grown before the cut could show"
