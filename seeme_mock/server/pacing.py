@@ -87,7 +87,8 @@ class Pace:
     def __init__(self, cpu: Callable[[], float] = time.thread_time) -> None:
         """``cpu``: the seconds the server's thread has run so far."""
         self._cpu = cpu
-        self._cpu_at = cpu()
+        self._cpu_at = 0.0
+        """The thread's CPU seconds when the window opened."""
         self._resume: float | None = None
         """The last rate: where a new pacing starts if what is taken now is more (a run
         that starts after a rest comes in a rush, far over what the server can follow)."""
@@ -143,14 +144,17 @@ class Pace:
             # Counted from the first callback on, while the lane's backlog held every send,
             # the demand was nothing, and the first cut put the pace at FLOOR
             # (bench/RESULTS.md, the thirteenth pass).
-            self._window_end = now + WINDOW
-            self._cpu_at = self._cpu()
+            self._open_window(now)
         self._taken += 1
         if self.rate is None:
             return 0.0
         turn = max(self._next_at, now - BURST)
         self._next_at = turn + 1 / self.rate
         return max(0.0, turn - now)
+
+    def _open_window(self, now: float) -> None:
+        self._window_end = now + WINDOW
+        self._cpu_at = self._cpu()
 
     def observe(self, late: float, now: float) -> None:
         """A first attempt went on the wire ``late`` seconds after it fell due."""
@@ -160,8 +164,7 @@ class Pace:
             if late > self._worst:
                 self._worst = late
         if self._window_end is None:
-            self._window_end = now + WINDOW
-            self._cpu_at = self._cpu()
+            self._open_window(now)
             return
         if now < self._window_end:
             return
