@@ -30,22 +30,16 @@ if [ -n "$journal" ] && [ "$journal" != --journal ]; then
   echo "bench/fresh_pairs.sh: the fifth argument can only be --journal, not $journal" >&2
   exit 2
 fi
-if [ -n "${RATE:-}" ] && ! [[ "$RATE" =~ ^[1-9][0-9]*$ ]]; then
-  echo "bench/fresh_pairs.sh: RATE is sends a second, a whole number, not $RATE" >&2
-  exit 2
-fi
-if [ -n "${STALL:-}" ] && ! [[ "$STALL" =~ ^[1-9][0-9]*$ ]]; then
-  echo "bench/fresh_pairs.sh: STALL is milliseconds, a whole number, not $STALL" >&2
-  exit 2
-fi
+. "$here/needs.sh"
+. "$here/runs.sh"
+need_whole_number bench/fresh_pairs.sh RATE "sends a second"
+need_whole_number bench/fresh_pairs.sh STALL milliseconds
 for tree in "$a" "$b"; do
   if [ ! -f "$tree/seeme_mock/__init__.py" ]; then
     echo "bench/fresh_pairs.sh: $tree holds no seeme_mock/ package (give two source trees)" >&2
     exit 2
   fi
 done
-. "$here/needs.sh"
-. "$here/pauses.sh"
 need_shared bench/fresh_pairs.sh
 need_python bench/fresh_pairs.sh aiohttp httptools  # seeme_mock itself comes from A and B
 a=$(cd "$a" && pwd); b=$(cd "$b" && pwd)
@@ -75,15 +69,7 @@ run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the lat
     pause_now_and_then "$server" "$STALL" 3 &
     stopper=$!
   fi
-  if [ -n "${RATE:-}" ]; then
-    local out
-    out=$(SHARED="$shared" bash "$here/paced.sh" 18081 "$RATE" "$secs" "$1" 2>&1)  # the sender's line is on stderr
-    line="$(tail -n1 <<<"$out") $(grep -o 'answered over 100 ms late=[0-9]*' <<<"$out" | tr ' ' _ || true)"
-    folder=$(ls -td /tmp/pacedbench.* | sed -n 1p)
-  else
-    line=$(bash "$shared/bench/callback_bench.sh" 18081 "$secs" 32 "$1" | tail -n1)
-    folder=$(ls -td /tmp/cbbench.* | sed -n 1p)  # not head: ls, cut short, fails the pipe
-  fi
+  measured_run 18081 "$secs" "$1"
   [ -z "$stopper" ] || wait "$stopper" || true
   kill "$server"
   wait "$server" || true

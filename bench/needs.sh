@@ -18,3 +18,11 @@ need_python() {  # SCRIPT MODULE...: 'python' here imports them
     exit 2
   fi
 }
+
+need_whole_number() {  # SCRIPT NAME WHAT: the variable NAME, if set, is a whole number
+  local value=${!2:-}
+  if [ -n "$value" ] && ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
+    echo "$1: $2 is $3, a whole number, not $value" >&2
+    exit 2
+  fi
+}

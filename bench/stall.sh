@@ -20,16 +20,13 @@ shared=${SHARED:-$(dirname "$here")/../shared}
 pause_ms=${1:-30}; pauses=${2:-2}; rounds=${3:-2}; shift $(($# < 3 ? $# : 3))
 bench="$shared/bench/callback_bench.sh"
 . "$here/needs.sh"
-. "$here/pauses.sh"
+. "$here/runs.sh"
 need_shared bench/stall.sh
 if [ "$pauses" -lt 1 ]; then
   echo "bench/stall.sh: PAUSES must be 1 or more (it divides by them)" >&2
   exit 2
 fi
-if [ -n "${RATE:-}" ] && ! [[ "$RATE" =~ ^[1-9][0-9]*$ ]]; then
-  echo "bench/stall.sh: RATE is sends a second, a whole number, not $RATE" >&2
-  exit 2
-fi
+need_whole_number bench/stall.sh RATE "sends a second"
 mock=""
 trap 'if [ -n "$mock" ]; then kill -CONT "$mock" 2>/dev/null || true; kill "$mock" 2>/dev/null || true; fi' EXIT
 
@@ -46,15 +43,8 @@ run() {  # run LABEL COMMAND...: a fresh mock on 18081, warmed up, then the paus
   bash "$bench" 18081 5 32 "$label-warmup" >/dev/null
   pause_now_and_then "$pid" "$pause_ms" "$pauses" &
   local stopper=$!
-  local line folder out
-  if [ -n "${RATE:-}" ]; then
-    out=$(SHARED="$shared" bash "$here/paced.sh" 18081 "$RATE" 10 "$label" 2>&1)  # the sender's line is on stderr
-    line="$(tail -n1 <<<"$out") $(grep -o 'answered over 100 ms late=[0-9]*' <<<"$out" | tr ' ' _ || true)"
-    folder=$(ls -td /tmp/pacedbench.* | sed -n 1p)
-  else
-    line=$(bash "$bench" 18081 10 32 "$label" | tail -n1)
-    folder=$(ls -td /tmp/cbbench.* | sed -n 1p)
-  fi
+  local line folder
+  measured_run 18081 10 "$label"
   wait "$stopper" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   mock=""
