@@ -4,9 +4,11 @@ The shared bench (callback_bench.sh) leaves its work folder in /tmp (cbbench.XXX
 time of every send answered and of every callback received. This cuts the run into
 windows and prints those with a callback more than 10 ms late: sends answered and
 callbacks received a second, how many were late and the worst. Above them, the split
-that tells a run's two known causes apart (bench/RESULTS.md, the tenth and twelfth
-passes): callbacks of the sends taken in the run's first second (a run that starts in a
-rush) against the rest (episodes in mid-run, when the mock gets less done for a while).
+that tells a run's known causes apart (bench/RESULTS.md, the tenth, twelfth and
+nineteenth passes): callbacks of the sends taken in the run's first second (a run that
+starts in a rush), those received after the run's last send (wrk has stopped: the
+machine's moment, and the sends held back when it stopped, which nginx logs as they are
+given up), and the rest (episodes in mid-run, when the mock gets less done for a while).
 
 usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
        python bench/late_windows.py --last [WINDOW_SECONDS=0.1]   (the newest /tmp/cbbench.*)
@@ -34,13 +36,13 @@ def main(work: Path, window: float) -> None:
     sent = {ref: float(t) for t, ref, status in lines(work / "sends.log") if status == "200"}
     if not sent:
         sys.exit(f"{work}: no send answered 200 in sends.log; is it a callback_bench.sh folder?")
-    t0 = min(sent.values())
+    t0, last = min(sent.values()), max(sent.values())
     sends = Counter(int((t - t0) / window) for t in sent.values())
     received: Counter[int] = Counter()
     late: Counter[int] = Counter()
     worst: Counter[int] = Counter()
     lateness: list[float] = []
-    from_start = 0
+    from_start = after_last = 0
     for t, ref, code in lines(work / "callbacks.log"):
         if ref not in sent or code not in DELAYS:
             continue
@@ -50,7 +52,10 @@ def main(work: Path, window: float) -> None:
         lateness.append(by)
         if by > LATE:
             late[at] += 1
-            from_start += sent[ref] - t0 < START
+            if float(t) > last:
+                after_last += 1
+            else:
+                from_start += sent[ref] - t0 < START
         worst[at] = max(worst[at], round(by * 1000))
     lateness.sort()
     p99 = lateness[int(0.99 * len(lateness))] * 1000 if lateness else float("nan")
@@ -58,7 +63,8 @@ def main(work: Path, window: float) -> None:
     print(
         f"{work}: {len(lateness)} callbacks, p99 {p99:.0f} ms; {total} over 10 ms late "
         f"(1% is {len(lateness) // 100}): {from_start} of sends in the first {START:g} s, "
-        f"{total - from_start} of later ones"
+        f"{total - from_start - after_last} of later ones, {after_last} received after "
+        "the last send"
     )
     for at in sorted(k for k in received if late[k]):
         print(

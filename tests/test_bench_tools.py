@@ -22,13 +22,13 @@ BENCH = Path(__file__).parent.parent / "bench"
 LATE_WINDOWS = BENCH / "late_windows.py"
 
 
-def test_late_windows_splits_the_start_from_later_sends(tmp_path: Path) -> None:
+def test_late_windows_splits_the_start_the_end_and_the_rest(tmp_path: Path) -> None:
     t0 = 1_700_000_000.0
     sends = {"a": t0, "b": t0 + 0.5, "c": t0 + 3.0, "d": t0 + 3.2, "e": t0 + 4.0}
     (tmp_path / "sends.log").write_text(
         "".join(f"{at:.3f} {ref} 200\n" for ref, at in sends.items()) + f"{t0 + 5:.3f} x 500\n"
     )
-    late_by = {"a": 0.030, "b": 0.001, "c": 0.020, "d": 0.002, "e": 0.0}
+    late_by = {"a": 0.030, "b": 0.001, "c": 0.020, "d": 0.002, "e": 0.015}
     delays = {"3": 0.1, "4": 0.2, "6": 0.3}
     (tmp_path / "callbacks.log").write_text(
         "".join(
@@ -42,11 +42,14 @@ def test_late_windows_splits_the_start_from_later_sends(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     head, *windows = result.stdout.splitlines()
-    # a: 3 late, from the first second; c: 3 late, later; b and d on time
-    assert "15 callbacks" in head and "6 over 10 ms late" in head
-    assert "3 of sends in the first 1 s, 3 of later ones" in head
-    # c's callbacks land at 3.1, 3.2 and 3.3 s: three windows, one late each
-    assert [w.split()[0] for w in windows] == ["0.10", "0.20", "0.30", "3.10", "3.20", "3.30"]
+    # a: 3 late, from the first second; c: 3 late, later; e, the last send: 3 late, all
+    # received after it; b and d on time
+    assert "15 callbacks" in head and "9 over 10 ms late" in head
+    assert "3 of sends in the first 1 s, 3 of later ones, 3 received after the last send" in head
+    # c's callbacks land at 3.1, 3.2 and 3.3 s, e's at 4.1, 4.2 and 4.3: a window each
+    assert [w.split()[0] for w in windows] == [
+        "0.10", "0.20", "0.30", "3.10", "3.20", "3.30", "4.10", "4.20", "4.30"
+    ]  # fmt: skip
     assert all("late     1" in w for w in windows)
 
 
