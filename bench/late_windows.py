@@ -7,9 +7,9 @@ callbacks received a second, how many were late and the worst. Above them, the s
 that tells a run's known causes apart (bench/RESULTS.md, the tenth, twelfth and
 nineteenth passes): callbacks of the sends taken in the run's first second (a run that
 starts in a rush), those received after the run's last send (wrk has stopped, and the
-server sometimes stalls there), and the rest (episodes in mid-run, when the mock gets less
-done for a while). Sends not answered 200 are left out, and their callbacks with them:
-the sends wrk gave up as it stopped, which nginx logs as 499 at that moment.
+machine sometimes takes the server's CPU there), and the rest (episodes in mid-run, when
+the mock gets less done for a while). Sends not answered 200 are left out, and their
+callbacks with them: the sends wrk gave up as it stopped, which nginx logs as 499.
 
 usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
        python bench/late_windows.py --last [WINDOW_SECONDS=0.1]   (the newest /tmp/cbbench.*)
