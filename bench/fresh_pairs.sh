@@ -45,7 +45,7 @@ need_python bench/fresh_pairs.sh aiohttp httptools  # seeme_mock itself comes fr
 a=$(cd "$a" && pwd); b=$(cd "$b" && pwd)
 work=$(mktemp -d /tmp/seeme-fresh.XXXX)
 server=
-trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
+trap '[ -z "$server" ] || end_mock "$server"' EXIT
 run() {  # LABEL TREE: prints the bench's line, the first pacing's rate, the late split
   local options=() command=(-m seeme_mock)
   [ -n "$journal" ] && options=(--journal "$work/$1.db")

@@ -25,3 +25,10 @@ pause_now_and_then() {  # PID MS PAUSES: stopped (SIGSTOP) for MS ms 2.6 s from 
     kill -STOP "$1"; sleep "$seconds"; kill -CONT "$1"; sleep 3
   done
 }
+
+end_mock() {  # PID: ended, even if stopped by pause_now_and_then when the script is cut
+  # short (Ctrl-C kills the pauser mid-pause; a stopped process leaves SIGTERM pending and
+  # holds its port)
+  kill -CONT "$1" 2>/dev/null || true
+  kill "$1" 2>/dev/null || true
+}

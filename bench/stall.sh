@@ -28,7 +28,7 @@ if [ "$pauses" -lt 1 ]; then
 fi
 need_whole_number bench/stall.sh RATE "sends a second"
 mock=""
-trap 'if [ -n "$mock" ]; then kill -CONT "$mock" 2>/dev/null || true; kill "$mock" 2>/dev/null || true; fi' EXIT
+trap '[ -z "$mock" ] || end_mock "$mock"' EXIT
 
 run() {  # run LABEL COMMAND...: a fresh mock on 18081, warmed up, then the paused run
   local label=$1; shift
