@@ -47,13 +47,14 @@ def main(work: Path, window: float) -> None:
     for t, ref, code in lines(work / "callbacks.log"):
         if ref not in sent or code not in DELAYS:
             continue
-        at = int((float(t) - t0) / window)
+        arrived = float(t)
+        at = int((arrived - t0) / window)
         received[at] += 1
-        by = float(t) - sent[ref] - DELAYS[code]
+        by = arrived - sent[ref] - DELAYS[code]
         lateness.append(by)
         if by > LATE:
             late[at] += 1
-            if float(t) > last:
+            if arrived > last:
                 after_last += 1
             else:
                 from_start += sent[ref] - t0 < START
