@@ -1,12 +1,13 @@
 """The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known;
 the pace's tracer (bench/pace_trace.py) on a known trace and on a real server; the bench
-scripts' checks before they start (bench/needs.sh); the journal writer's replay
-(bench/writer_cost.py)."""
+scripts' checks before they start (bench/needs.sh) and how they end a mock (bench/runs.sh);
+the journal writer's replay (bench/writer_cost.py)."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,22 @@ def test_fresh_pairs_refuses_a_rate_that_is_not_a_number_before_starting_anythin
     )  # fmt: skip
     assert result.returncode == 2, result
     assert "RATE is sends a second, a whole number, not fast" in result.stderr
+
+
+def test_end_mock_ends_a_mock_left_stopped_by_a_pause() -> None:
+    """A script cut short mid-pause leaves its mock stopped (SIGSTOP), which holds a plain
+    SIGTERM pending for good: end_mock must end it all the same."""
+    stopped = subprocess.Popen(["sleep", "60"])
+    try:
+        os.kill(stopped.pid, signal.SIGSTOP)
+        subprocess.run(
+            ["bash", "-c", f'source "{BENCH / "runs.sh"}" && end_mock {stopped.pid}'],
+            check=True, timeout=60,
+        )  # fmt: skip
+        assert stopped.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        stopped.kill()
+        stopped.wait()
 
 
 def test_a_bench_script_whose_python_lacks_a_module_says_which(tmp_path: Path) -> None:
