@@ -11,9 +11,10 @@
 # reference's own p99 at it (the machine's floor) beside.
 # usage: bench/compare.sh [SECONDS per run] [ROUNDS] [CONNECTIONS]
 # Needs wrk, nginx (Debian packages), java and npm (for the WireMock jar). Ports 18080-18083,
-# 19080 and 19090 on 127.0.0.1. Prints each run's line, then per round the ratios; exits 1
-# when seeme-mock did not hold (lost or duplicated a callback, or p99 lateness over 50 ms)
-# in every round.
+# 19080 and 19090 on 127.0.0.1. Prints each run's line, then per round the ratios, and how
+# many rounds met each of the performance issue's targets (bench/compare_report.py); exits
+# 1 when seeme-mock did not hold (lost or duplicated a callback, or p99 lateness over 50 ms)
+# in some round.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -81,43 +82,4 @@ echo "at the first target's load: $target sends/s (3x WireMock's best, or 60% of
 paced 18082 "$target" target-reference-T
 paced 18081 "$target" target-seeme-mock-T
 paced 18083 "$target" target-journal-T
-python3 - "$log/results" "$log" "$target" <<'PY'
-import re, sys
-rows = {}
-for line in open(sys.argv[1]):
-    label, rest = line.split(":", 1)
-    name, round_ = label.rsplit("-", 1)
-    rows.setdefault(round_, {})[name] = dict(re.findall(r"(\w+)=(\S+)", rest))
-failed = 0
-for round_, r in sorted(rows.items()):
-    if "seeme-mock" not in r:
-        continue
-    ours, peer, ceiling, journal = r["seeme-mock"], r["wiremock"], r["reference"], r["journal"]
-    rate = float(ours["sends_per_s"])
-    failed += ours["held"] != "yes"
-    print(f"round {round_}: seeme-mock {rate:.0f} sends/s = "
-          f"{rate / float(peer['sends_per_s']):.2f}x wiremock, "
-          f"{rate / float(ceiling['sends_per_s']):.0%} of reference; "
-          f"held={ours['held']} lost={ours['lost']} dups={ours['dups']} p99={ours['p99']} ms "
-          f"| wiremock held={peer['held']} p99={peer['p99']} ms "
-          f"| reference held={ceiling['held']} p99={ceiling['p99']} ms "
-          f"| --journal {float(journal['sends_per_s']) / rate - 1:+.0%} "
-          f"held={journal['held']} p99={journal['p99']} ms")
-def late_answers(label):
-    sender = open(f"{sys.argv[2]}/{label}.sender").read()
-    found = re.search(r"answered over 100 ms late=(\d+)", sender)
-    return found.group(1) if found else "?"
-paced = rows.get("1", {}).get("paced")
-if paced:
-    print(f"paced at {paced['sends_per_s']} sends/s: seeme-mock held={paced['held']} "
-          f"lost={paced['lost']} p50={paced['p50']} p99={paced['p99']} max={paced['max']} ms "
-          f"sends answered over 100 ms late={late_answers('paced-1')}")
-at_target = rows.get("T", {})
-if at_target:
-    print(f"at the first target's load, {sys.argv[3]} sends/s offered: " +
-          " | ".join(f"{name} held={r['held']} p99={r['p99']} ms "
-                     f"sends answered over 100 ms late={late_answers(f'target-{name}-T')}"
-                     for name in ("seeme-mock", "reference", "journal")
-                     if (r := at_target.get(f"target-{name}"))))
-sys.exit(1 if failed else 0)
-PY
+python3 "$here/compare_report.py" "$log/results" "$log" "$target"

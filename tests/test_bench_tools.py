@@ -1,7 +1,8 @@
 """The bench's log reader (bench/late_windows.py) on a work folder whose lateness is known;
 the pace's tracer (bench/pace_trace.py) on a known trace and on a real server; the bench
 scripts' checks before they start (bench/needs.sh) and how they end a mock (bench/runs.sh);
-the journal writer's replay (bench/writer_cost.py)."""
+the journal writer's replay (bench/writer_cost.py); compare.sh's report
+(bench/compare_report.py)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,62 @@ def test_late_windows_splits_the_start_the_end_and_the_rest(tmp_path: Path) -> N
         "0.10", "0.20", "0.30", "3.10", "3.20", "3.30", "4.10", "4.20", "4.30"
     ]  # fmt: skip
     assert all("late     1" in w for w in windows)
+
+
+def _bench_line(label: str, sends_per_s: int, p99: float, held: str = "yes") -> str:
+    return (
+        f"{label}: held={held} sends_ok={10 * sends_per_s} sends_per_s={sends_per_s} "
+        f"callbacks=0 expected=0 lost=0 dups=0 lateness_ms p50=0.0 p99={p99} max={p99}\n"
+    )
+
+
+def test_compare_report_counts_the_rounds_that_met_each_target(tmp_path: Path) -> None:
+    # round 1 meets every target; round 2 is 3.5x WireMock but 55% of the reference, at
+    # p99 12 ms, and its journal costs 20%; the reference went over 10 ms in round 1 only
+    results = tmp_path / "results"
+    results.write_text(
+        _bench_line("wiremock-1", 1000, 300.0, "no")
+        + _bench_line("reference-1", 6000, 12.0)
+        + _bench_line("seeme-mock-1", 5000, 8.0)
+        + _bench_line("journal-1", 4500, 6.0)
+        + _bench_line("wiremock-2", 1000, 300.0, "no")
+        + _bench_line("reference-2", 6400, 9.0)
+        + _bench_line("seeme-mock-2", 3500, 12.0)
+        + _bench_line("journal-2", 2800, 6.0)
+        + _bench_line("paced-1", 2500, 6.0)
+        + _bench_line("target-seeme-mock-T", 3840, 2.0)
+    )
+    (tmp_path / "paced-1.sender").write_text("paced: ok answered over 100 ms late=17\n")
+    (tmp_path / "target-seeme-mock-T.sender").write_text("answered over 100 ms late=0\n")
+    report = BENCH / "compare_report.py"
+    result = subprocess.run(
+        [sys.executable, str(report), str(results), str(tmp_path), "3840"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result
+    *rounds, paced, at_target, targets = result.stdout.splitlines()
+    assert rounds[0].startswith("round 1: seeme-mock 5000 sends/s = 5.00x wiremock, 83% of")
+    assert rounds[1].endswith("--journal -20% held=yes p99=6.0 ms")
+    assert paced.endswith("p99=6.0 max=6.0 ms sends answered over 100 ms late=17")
+    assert at_target == (
+        "at the first target's load, 3840 sends/s offered: seeme-mock held=yes p99=2.0 ms "
+        "sends answered over 100 ms late=0"
+    )
+    assert targets == (
+        "targets: held at >=3x wiremock and >=60% of reference with p99 <=10 ms in 1 of 2 "
+        "rounds (missed in round 2: 54.7% of reference, p99 12.0 ms); the reference's own "
+        "p99 <=10 ms in 1 of 2; --journal within 15% in 1 of 2 (mean -15.0%); paced p99 "
+        "<=5 ms: no"
+    )
+
+    lines = results.read_text().replace("seeme-mock-2: held=yes", "seeme-mock-2: held=no")
+    results.write_text(lines)
+    result = subprocess.run(
+        [sys.executable, str(report), str(results), str(tmp_path), "3840"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1, result
+    assert "in round 2: not held, 54.7% of reference, p99 12.0 ms)" in result.stdout
 
 
 def test_late_windows_says_what_it_needs(tmp_path: Path) -> None:
