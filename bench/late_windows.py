@@ -4,11 +4,12 @@ The shared bench (callback_bench.sh) leaves its work folder in /tmp (cbbench.XXX
 time of every send answered and of every callback received. This cuts the run into
 windows and prints those with a callback more than 10 ms late: sends answered and
 callbacks received a second, how many were late and the worst. Above them, the split
-that tells a run's known causes apart (bench/RESULTS.md, the tenth, twelfth and
-nineteenth passes): callbacks of the sends taken in the run's first second (a run that
-starts in a rush), those received after the run's last send (wrk has stopped, and the
-machine sometimes takes the server's CPU there), and the rest (episodes in mid-run, when
-the mock gets less done for a while). Sends not answered 200 are left out, and their
+that tells a run's known causes apart (bench/RESULTS.md, the tenth, twelfth, nineteenth
+and twentieth passes): callbacks of the sends taken in the run's first second (a run that
+starts in a rush), those received after the run's last send (wrk has stopped with the
+server at its limit: its pace can no longer take fewer sends, and sometimes the machine
+takes part of its CPU there), and the rest (episodes in mid-run, when the mock gets less
+done for a while). Sends not answered 200 are left out, and their
 callbacks with them: the sends wrk gave up as it stopped, which nginx logs as 499.
 
 usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
