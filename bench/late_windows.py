@@ -9,8 +9,8 @@ and twentieth passes): callbacks of the sends taken in the run's first second (a
 starts in a rush), those received after the run's last send (wrk has stopped with the
 server at its limit: its pace can no longer take fewer sends, and sometimes the machine
 takes part of its CPU there), and the rest (episodes in mid-run, when the mock gets less
-done for a while). Sends not answered 200 are left out, and their
-callbacks with them: the sends wrk gave up as it stopped, which nginx logs as 499.
+done for a while). Sends not answered 200 are left out, and their callbacks with them: the
+sends wrk gave up as it stopped, which nginx logs as 499.
 
 usage: python bench/late_windows.py WORK_FOLDER [WINDOW_SECONDS=0.1]
        python bench/late_windows.py --last [WINDOW_SECONDS=0.1]   (the newest /tmp/cbbench.*)
