@@ -126,6 +126,7 @@ def test_late_windows_says_what_it_needs(tmp_path: Path) -> None:
         ("journal_cost.sh", []),
         ("stall.sh", []),
         ("fresh_pairs.sh", [str(BENCH.parent), str(BENCH.parent)]),
+        ("cpu_at_rate.sh", ["8", "1000"]),
     ],
 )
 def test_a_bench_script_without_the_shared_bench_says_so_and_starts_nothing(
@@ -165,6 +166,20 @@ def test_end_mock_ends_a_mock_left_stopped_by_a_pause() -> None:
     finally:
         stopped.kill()
         stopped.wait()
+
+
+def test_cpu_at_rate_refuses_a_rate_that_is_not_a_number_before_starting_anything(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "callback_bench.sh").write_text("exit 1\n")  # a stand-in
+    env = {**os.environ, "SHARED": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", str(BENCH / "cpu_at_rate.sh"), "8", "fast"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result
+    assert "SECONDS and each RATE are whole numbers, not fast" in result.stderr
 
 
 def test_a_bench_script_whose_python_lacks_a_module_says_which(tmp_path: Path) -> None:
