@@ -38,14 +38,19 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 sleeps() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$1/status"; }
 
 measure() {  # PID PORT RATE: sets figures (us a send, sleeps a send, p99)
-  local cpu0 sleeps0 line sends
+  local cpu0 sleeps0 line sends p99
   cpu0=$(cpu_ticks "$1"); sleeps0=$(sleeps "$1")
-  line=$(SHARED="$shared" bash "$here/paced.sh" "$2" "$3" "$secs" "rate-$3" 2>/dev/null | tail -n1)
-  sends=$(grep -o 'sends_ok=[0-9]*' <<<"$line" | cut -d= -f2)
+  line=$(SHARED="$shared" bash "$here/paced.sh" "$2" "$3" "$secs" "rate-$3" 2>&1 | tail -n1)
+  if ! [[ "$line" =~ sends_ok=([0-9]+).*p99=([^ ]+) ]]; then
+    echo "bench/cpu_at_rate.sh: the run at $3 sends/s on port $2 printed no bench line: $line" >&2
+    exit 1
+  fi
+  sends=${BASH_REMATCH[1]}
+  p99=${BASH_REMATCH[2]}
   figures=$(python3 -c "import sys; t, s, n, us = map(int, sys.argv[1:5]); \
 print(f'{t * us / max(n, 1):.0f} {s / max(n, 1):.2f}')" \
-    "$(($(cpu_ticks "$1") - cpu0))" "$(($(sleeps "$1") - sleeps0))" "${sends:-0}" "$tick_us")
-  figures="$figures $(grep -o 'p99=[0-9.a-z]*' <<<"$line" | cut -d= -f2)"
+    "$(($(cpu_ticks "$1") - cpu0))" "$(($(sleeps "$1") - sleeps0))" "$sends" "$tick_us")
+  figures="$figures $p99"
 }
 
 for rate in "$@"; do
