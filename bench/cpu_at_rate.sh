@@ -19,7 +19,7 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 for value in "$@"; do
-  if ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
+  if ! whole_number "$value"; then
     echo "bench/cpu_at_rate.sh: SECONDS and each RATE are whole numbers, not $value" >&2
     exit 2
   fi

@@ -19,9 +19,13 @@ need_python() {  # SCRIPT MODULE...: 'python' here imports them
   fi
 }
 
+whole_number() {  # VALUE: 1 or more, digits only
+  [[ "$1" =~ ^[1-9][0-9]*$ ]]
+}
+
 need_whole_number() {  # SCRIPT NAME WHAT: the variable NAME, if set, is a whole number
   local value=${!2:-}
-  if [ -n "$value" ] && ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
+  if [ -n "$value" ] && ! whole_number "$value"; then
     echo "$1: $2 is $3, a whole number, not $value" >&2
     exit 2
   fi
