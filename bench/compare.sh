@@ -54,13 +54,7 @@ for round in $(seq 1 "$rounds"); do
   bash "$bench" 18081 "$secs" "$conns" "seeme-mock-$round" | tee -a "$log/results"
   bash "$bench" 18083 "$secs" "$conns" "journal-$round" | tee -a "$log/results"
 done
-half=$(python3 - "$log/results" <<'PY'
-import re, sys
-held = [float(m.group(1)) for line in open(sys.argv[1]) if line.startswith("seeme-mock-")
-        and "held=yes" in line and (m := re.search(r"sends_per_s=(\S+)", line))]
-print(int(max(held, default=1000) / 2))
-PY
-)
+half=$(python3 "$here/compare_report.py" --half "$log/results")
 paced() {  # PORT RATE LABEL: the run's line to results, the sender's to LABEL.sender
   SHARED="$shared" bash "$here/paced.sh" "$1" "$2" "$secs" "$3" 2>"$log/$3.sender" \
     | tee -a "$log/results"
@@ -68,16 +62,7 @@ paced() {  # PORT RATE LABEL: the run's line to results, the sender's to LABEL.s
 }
 echo "paced at $half sends/s (half of seeme-mock's best held)" >&2
 paced 18081 "$half" paced-1
-target=$(python3 - "$log/results" <<'PY'
-import re, sys
-best = {"wiremock": 0.0, "reference": 0.0}
-for line in open(sys.argv[1]):
-    name = line.split(":", 1)[0].rsplit("-", 1)[0]
-    if name in best and (name == "wiremock" or "held=yes" in line):
-        best[name] = max(best[name], float(re.search(r"sends_per_s=(\S+)", line).group(1)))
-print(int(max(3 * best["wiremock"], 0.6 * best["reference"], 100)))
-PY
-)
+target=$(python3 "$here/compare_report.py" --target "$log/results")
 echo "at the first target's load: $target sends/s (3x WireMock's best, or 60% of the reference's)" >&2
 paced 18082 "$target" target-reference-T
 paced 18081 "$target" target-seeme-mock-T

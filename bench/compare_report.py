@@ -5,6 +5,8 @@ the lateness target: a round where the machine's ceiling itself went over 10 ms 
 sitting as much as a slow mock.
 
 usage: python bench/compare_report.py RESULTS LOG_FOLDER TARGET_RATE
+       python bench/compare_report.py --half RESULTS     (the paced run's rate)
+       python bench/compare_report.py --target RESULTS   (the first target's load)
 RESULTS holds the bench's lines (``label: key=value ...``); LOG_FOLDER the paced senders'
 output (LABEL.sender). Exits 1 when seeme-mock did not hold in some round.
 """
@@ -32,6 +34,31 @@ def read_runs(results: Path) -> dict[str, dict[str, Run]]:
         name, _, round_ = label.rpartition("-")
         rows.setdefault(round_, {})[name] = dict(re.findall(r"(\w+)=(\S+)", rest))
     return rows
+
+
+def half_best_held(rows: dict[str, dict[str, Run]]) -> int:
+    """Half of seeme-mock's best held sends/s (1,000 when none held): the paced run's rate."""
+    held = [
+        float(ours["sends_per_s"])
+        for r in rows.values()
+        if (ours := r.get("seeme-mock")) and ours["held"] == "yes"
+    ]
+    return int(max(held, default=1000) / 2)
+
+
+def first_target(rows: dict[str, dict[str, Run]]) -> int:
+    """The first target's load: 3x WireMock's best sends/s or 60% of the reference's best
+    held, whichever is more (100 at the least)."""
+    wiremock = [float(peer["sends_per_s"]) for r in rows.values() if (peer := r.get("wiremock"))]
+    reference = [
+        float(ceiling["sends_per_s"])
+        for r in rows.values()
+        if (ceiling := r.get("reference")) and ceiling["held"] == "yes"
+    ]
+    return int(
+        max(TIMES_WIREMOCK * max(wiremock, default=0.0),
+            SHARE_OF_REFERENCE * max(reference, default=0.0), 100)
+    )  # fmt: skip
 
 
 def late_answers(folder: Path, label: str) -> str:
@@ -118,6 +145,10 @@ def main(results: str, folder: str, target: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) == 3 and sys.argv[1] in ("--half", "--target"):
+        rule = half_best_held if sys.argv[1] == "--half" else first_target
+        print(rule(read_runs(Path(sys.argv[2]))))
+    elif len(sys.argv) == 4:
+        sys.exit(main(*sys.argv[1:]))
+    else:
         raise SystemExit(__doc__)
-    sys.exit(main(*sys.argv[1:]))

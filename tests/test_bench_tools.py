@@ -86,6 +86,14 @@ def test_compare_report_counts_the_rounds_that_met_each_target(tmp_path: Path) -
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result
+    # the rates compare.sh offers: half the best held, and 60% of the reference's best held
+    # (more than 3x WireMock's 1,000)
+    for rule, rate in (("--half", "2500"), ("--target", "3840")):
+        chosen = subprocess.run(
+            [sys.executable, str(report), rule, str(results)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert chosen.stdout.strip() == rate
     *rounds, paced, at_target, targets = result.stdout.splitlines()
     assert rounds[0].startswith("round 1: seeme-mock 5000 sends/s = 5.00x wiremock, 83% of")
     assert rounds[1].endswith("--journal -20% held=yes p99=6.0 ms")
